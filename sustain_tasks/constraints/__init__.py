@@ -1,0 +1,89 @@
+"""Verifiable, self-evident constraints: registry, extraction, composition and checking.
+
+Typical use::
+
+    from sustain_tasks.constraints import SourceContext, extract_constraints, check_all
+
+    ctx = SourceContext(task="gsm8k", item_id="7", seed=0, answers=("18",))
+    constraints = extract_constraints(model_output, ctx, k=2)
+    prompt = render_constraints(plain_prompt, constraints)
+    results = check_all(constraints, new_output)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sustain_tasks.constraints.base import (
+    CATEGORIES,
+    STRUCTURAL_CATEGORIES,
+    Category,
+    Constraint,
+    SourceContext,
+)
+from sustain_tasks.constraints.conflicts import CONFLICTS, conflicts
+from sustain_tasks.constraints.extract import (
+    MAX_K,
+    Rejection,
+    admissible,
+    extract_constraints,
+    first_admissible,
+)
+from sustain_tasks.constraints.leak import leaks_answer
+from sustain_tasks.constraints.loose import check_loose, loose_variants
+from sustain_tasks.constraints.registry import (
+    all_kinds,
+    constraint_from_record,
+    get_kind,
+    register,
+    resolve_kinds,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "CONFLICTS",
+    "MAX_K",
+    "STRUCTURAL_CATEGORIES",
+    "Category",
+    "CheckResult",
+    "Constraint",
+    "Rejection",
+    "SourceContext",
+    "admissible",
+    "all_kinds",
+    "check_all",
+    "check_loose",
+    "conflicts",
+    "constraint_from_record",
+    "extract_constraints",
+    "first_admissible",
+    "get_kind",
+    "leaks_answer",
+    "loose_variants",
+    "register",
+    "resolve_kinds",
+]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Compliance of one output with one constraint."""
+
+    kind: str
+    text: str
+    strict: bool
+    loose: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "strict": self.strict, "loose": self.loose}
+
+
+def check_all(constraints: Sequence[Constraint], output: str) -> list[CheckResult]:
+    """Check ``output`` against each constraint, strictly and loosely."""
+    results = []
+    for c in constraints:
+        strict = c.check(output)
+        results.append(CheckResult(c.kind, c.describe(), strict, strict or check_loose(c, output)))
+    return results

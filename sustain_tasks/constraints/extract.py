@@ -1,0 +1,111 @@
+"""The one extraction path: source output in, k compatible self-evident constraints out.
+
+Every rule that makes the number honest is enforced here and nowhere else:
+
+1. self-evident: a candidate is kept only if the source output satisfies it;
+2. no answer leak: its text reveals none of ``ctx.answers``;
+3. deterministic: all choices come from ``ctx.rng`` (seed, task, item, purpose);
+4. composable: at most ``k`` (1..3) constraints, no two in conflict;
+5. harmless to grading: it permits every fragment in ``ctx.required``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sustain_tasks.constraints.base import Constraint, SourceContext
+from sustain_tasks.constraints.conflicts import conflicts
+from sustain_tasks.constraints.leak import leaks_answer
+from sustain_tasks.constraints.registry import all_kinds, resolve_kinds
+from sustain_tasks.errors import SustainInputError
+
+__all__ = ["MAX_K", "Rejection", "admissible", "extract_constraints", "first_admissible"]
+
+logger = logging.getLogger(__name__)
+
+MAX_K = 3
+"""Largest number of constraints combined in one prompt."""
+
+_MAX_CANDIDATES_PER_KIND = 32
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a candidate was refused (for diagnostics and tests)."""
+
+    kind: str
+    reason: str
+
+
+def admissible(constraint: Constraint, source: str, ctx: SourceContext) -> str | None:
+    """None when ``constraint`` may be used for ``source``; otherwise the reason it may not."""
+    if not constraint.check(source):
+        return "not satisfied by the source output"
+    if leaks_answer(constraint.describe(), ctx.answers):
+        return "its text reveals an answer"
+    for fragment in ctx.required:
+        if not constraint.permits(fragment):
+            return f"it forbids the required fragment {fragment!r}"
+    return None
+
+
+def first_admissible(cls: type[Constraint], source: str, ctx: SourceContext,
+                     rejections: list[Rejection] | None = None) -> Constraint | None:
+    """The first candidate of kind ``cls`` that passes :func:`admissible`, if any."""
+    for i, candidate in enumerate(cls.candidates(source, ctx)):
+        if i >= _MAX_CANDIDATES_PER_KIND:
+            break
+        reason = admissible(candidate, source, ctx)
+        if reason is None:
+            return candidate
+        if rejections is not None:
+            rejections.append(Rejection(cls.kind, reason))
+    return None
+
+
+def extract_constraints(
+    source: str,
+    ctx: SourceContext,
+    *,
+    k: int = 1,
+    kinds: str | Iterable[str] | None = None,
+    default_kinds: Sequence[str] = ("length", "format", "lexical", "content"),
+    rejections: list[Rejection] | None = None,
+) -> list[Constraint]:
+    """Up to ``k`` mutually compatible constraints that ``source`` already satisfies.
+
+    Args:
+        source: The output the constraints are extracted from (a model's successful answer or
+            a reference solution).
+        ctx: Item facts and the seed; see :class:`SourceContext`.
+        k: How many constraints to combine (1..3). Fewer are returned when fewer fit.
+        kinds: Kind ids and/or categories to draw from; ``None`` means ``default_kinds``.
+        default_kinds: The task's default selection (ids or categories).
+        rejections: When given, collects why candidates were refused.
+
+    Returns:
+        The chosen constraints in prompt order; empty when the output offers nothing suitable.
+    """
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+        raise SustainInputError(f"k must be an integer from 1 to {MAX_K}, got {k!r}", field="k")
+    registry = all_kinds()
+    pool: list[Constraint] = []
+    for kind in resolve_kinds(kinds, default=default_kinds):
+        try:
+            found = first_admissible(registry[kind], source, ctx, rejections)
+        except (ValueError, ArithmeticError, RecursionError) as exc:
+            logger.debug("kind %s failed on item %s: %s", kind, ctx.item_id, exc)
+            found = None
+        if found is not None:
+            pool.append(found)
+    rng = ctx.rng("compose")
+    rng.shuffle(pool)
+    chosen: list[Constraint] = []
+    for candidate in pool:
+        if len(chosen) == k:
+            break
+        if not any(conflicts(candidate, c) for c in chosen):
+            chosen.append(candidate)
+    return chosen

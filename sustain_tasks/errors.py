@@ -1,0 +1,60 @@
+"""User-facing errors.
+
+Every problem caused by input (a data file, an output file, a log, a constraint record, a task
+argument) is raised as a :class:`SustainInputError` that names the file, the line and the field,
+so the command line can print one clear sentence instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["MissingDependencyError", "MissingDataError", "SustainError", "SustainInputError"]
+
+
+class SustainError(Exception):
+    """Base class of every error sustainscore raises on purpose."""
+
+
+class SustainInputError(SustainError, ValueError):
+    """Bad input, located as precisely as possible: ``file:line: field 'x': message``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.field = field
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = self.path
+            if self.line is not None:
+                where += f":{self.line}"
+            where += ": "
+        elif self.line is not None:
+            where = f"line {self.line}: "
+        if self.field is not None:
+            where += f"field '{self.field}': "
+        return where + self.message
+
+
+class MissingDataError(SustainError, FileNotFoundError):
+    """A benchmark's data could be found neither locally nor on the hub."""
+
+
+class MissingDependencyError(SustainError, ImportError):
+    """An optional dependency is not installed; the message says how to install it."""
+
+    def __init__(self, module: str, extra: str | None = None, purpose: str = "") -> None:
+        hint = f"pip install 'sustainscore[{extra}]'" if extra else f"pip install {module}"
+        what = f" (needed for {purpose})" if purpose else ""
+        super().__init__(f"the optional dependency '{module}' is not installed{what}; run: {hint}")

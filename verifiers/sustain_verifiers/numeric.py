@@ -1,0 +1,133 @@
+"""Numeric final answers, as in GSM8K: extraction separate from comparison.
+
+Extraction understands the forms real models write, most explicit first:
+``#### 18``, ``\\boxed{18}``, ``ANSWER: 18`` / ``Final answer: 18``, ``The answer is 18.``,
+and falls back to the last number in the output. Numbers may carry ``$``, thousands
+separators (``1,200``), a trailing ``.00``, a percent sign or a unit word.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Literal
+
+__all__ = [
+    "NumericAnswer",
+    "NumericVerdict",
+    "extract_numeric_answer",
+    "numbers_equal",
+    "parse_number",
+    "verify_numeric",
+]
+
+Method = Literal["hashes", "boxed", "answer_marker", "last_number", "none"]
+
+MAX_OUTPUT_CHARS = 200_000
+"""Longer outputs are judged on their last part only, so extraction stays linear and fast."""
+
+_NUM = r"[-\u2212]?\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?/\s?\d+)?"
+_NUM_RE = re.compile(rf"(?<![\w.]){_NUM}")
+_HASHES_RE = re.compile(rf"####\s*\**\s*({_NUM})")
+_BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_MARKER_RE = re.compile(
+    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)?\s*(?:\$|\\\(|\*\*)*\s*:?\s*"
+    rf"({_NUM})",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class NumericAnswer:
+    """The answer found in an output: its text as written and how it was found."""
+
+    text: str | None
+    method: Method
+
+
+@dataclass(frozen=True)
+class NumericVerdict:
+    """Whether an output's answer equals the target, with what was extracted."""
+
+    correct: bool
+    extracted: str | None
+    method: Method
+    detail: str
+
+
+def _boxed_contents(text: str) -> list[str]:
+    found = []
+    for match in _BOXED_RE.finditer(text):
+        depth, start = 1, match.end()
+        for i in range(start, min(len(text), start + 10_000)):
+            if text[i] == "{":
+                depth += 1
+            elif text[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    found.append(text[start:i])
+                    break
+    return found
+
+
+def extract_numeric_answer(output: str, *, strict: bool = False) -> NumericAnswer:
+    """Find the final numeric answer in ``output``.
+
+    With ``strict=True`` only the ``#### N`` form counts (the GSM8K format the prompt asks for).
+    """
+    if not isinstance(output, str) or not output.strip():
+        return NumericAnswer(None, "none")
+    text = output[-MAX_OUTPUT_CHARS:]
+    hashes = _HASHES_RE.findall(text)
+    if hashes:
+        return NumericAnswer(hashes[-1].strip(), "hashes")
+    if strict:
+        return NumericAnswer(None, "none")
+    for content in reversed(_boxed_contents(text)):
+        numbers = _NUM_RE.findall(content.replace("\\$", "$").replace("{,}", ","))
+        if numbers:
+            return NumericAnswer(numbers[0].strip(), "boxed")
+    markers = _MARKER_RE.findall(text)
+    if markers:
+        return NumericAnswer(markers[-1].strip(), "answer_marker")
+    numbers = _NUM_RE.findall(text)
+    if numbers:
+        return NumericAnswer(numbers[-1].strip(), "last_number")
+    return NumericAnswer(None, "none")
+
+
+def parse_number(text: str) -> Fraction | None:
+    """Exact value of a number as written (``$1,200.50``, ``−3``, ``3/4``, ``45%``), or None."""
+    cleaned = (text.strip().replace("\u2212", "-").replace("$", "").replace(",", "")
+               .replace(" ", "").rstrip(".").removesuffix("%"))
+    if not cleaned or len(cleaned) > 100:
+        return None
+    try:
+        if "/" in cleaned:
+            num, _, den = cleaned.partition("/")
+            value = Fraction(Decimal(num)) / Fraction(Decimal(den))
+        else:
+            value = Fraction(Decimal(cleaned))
+    except (InvalidOperation, ValueError, ZeroDivisionError):
+        return None
+    return value
+
+
+def numbers_equal(a: str, b: str) -> bool:
+    """Whether two number strings have the same exact value."""
+    x, y = parse_number(a), parse_number(b)
+    return x is not None and y is not None and x == y
+
+
+def verify_numeric(output: str, target: str, *, strict: bool = False) -> NumericVerdict:
+    """Judge ``output`` against the numeric ``target``."""
+    answer = extract_numeric_answer(output, strict=strict)
+    if answer.text is None:
+        return NumericVerdict(False, None, "none", "no numeric answer found")
+    if parse_number(target) is None:
+        return NumericVerdict(False, answer.text, answer.method, f"target {target!r} is not a number")
+    ok = numbers_equal(answer.text, target)
+    detail = f"{answer.text!r} ({answer.method}) {'=' if ok else '!='} {target!r}"
+    return NumericVerdict(ok, answer.text, answer.method, detail)
