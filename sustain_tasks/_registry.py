@@ -1,0 +1,1 @@
+"""Inspect entry point (being written)."""
