@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["MissingDependencyError", "MissingDataError", "SustainError", "SustainInputError"]
+__all__ = ["MissingDataError", "MissingDependencyError", "SustainError", "SustainInputError"]
 
 
 class SustainError(Exception):

@@ -39,7 +39,7 @@ class HubSource:
             raise MissingDependencyError("datasets", purpose="loading from the hub") from exc
         try:
             ds = datasets.load_dataset(self.path, self.name, split=self.split)
-        except Exception as exc:  # noqa: BLE001 - any hub failure means "not available"
+        except Exception as exc:
             raise MissingDataError(
                 f"could not load {self!r} from the Hugging Face hub ({type(exc).__name__}: "
                 f"{exc}). Offline, point {DATA_DIR_ENV} (or the data_dir task argument) at a "
@@ -69,7 +69,8 @@ def read_json_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise SustainInputError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from None
+            raise SustainInputError(f"invalid JSON: {exc.msg}", path=path,
+                                    line=exc.lineno) from None
         if not isinstance(data, list):
             raise SustainInputError("expected a JSON array of records", path=path)
         for i, record in enumerate(data, 1):

@@ -1,27 +1,74 @@
-"""Which kinds may not be asked for together.
+"""Which constraints may not be asked for together.
 
-The table lists unordered pairs, so it is symmetric by construction. Two constraints of the same
-kind always conflict. Pairs are listed when both could be satisfied only by an unnatural output
-or when one makes the other trivial or contradictory.
+Two constraints conflict when
+
+- they are of the same kind;
+- their kinds form a pair in :data:`CONFLICTS` (unordered pairs, so the table is symmetric by
+  construction): both could be satisfied only by an unnatural output, one contradicts the
+  other, or one makes the other nearly redundant; or
+- (value-dependent, only between instances) one demands literal text that the other forbids:
+  a kind that requires text exposes it through a ``demands() -> tuple[str, ...]`` method, and
+  the other kind's ``permits()`` refuses it. For example ``lexical:all_lowercase`` and
+  ``lexical:starts_with`` with "Janet sells", or ``lexical:avoid_word`` "total" and
+  ``lexical:include_word`` "total". The rule is applied in both directions, so it is symmetric.
+
+Constraints extracted from one source output are all satisfied by it, so they never contradict
+each other; the table mainly keeps redundant pairs out of one prompt and guards hand-written
+constraint files.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sustain_tasks.constraints.base import Constraint
 
-__all__ = ["CONFLICTS", "conflicts"]
+__all__ = ["CONFLICTS", "conflicts", "demanded_text"]
 
 CONFLICTS: frozenset[frozenset[str]] = frozenset(
     frozenset(pair)
     for pair in [
-        # filled in by the kind modules' authors; every id must be registered (tested)
+        # two bounds on the size of the whole output
         ("length:max_words", "length:max_characters"),
+        # lines, sentences and reasoning steps coincide for step-per-line solutions
+        ("length:max_sentences", "length:max_lines"),
+        ("content:reasoning_steps", "length:max_sentences"),
+        ("content:reasoning_steps", "length:max_lines"),
+        # list layouts exclude each other
+        ("format:numbered_steps", "format:bullet_list"),
+        ("format:numbered_steps", "format:no_lists"),
+        ("format:bullet_list", "format:no_lists"),
+        # two ways of marking the final answer
+        ("format:boxed_answer", "format:final_line_prefix"),
+        ("format:boxed_answer", "content:answer_length"),
+        ("format:final_line_prefix", "content:answer_length"),
     ]
 )
+"""Unordered pairs of kind ids that are never combined."""
+
+
+def demanded_text(constraint: Constraint) -> tuple[str, ...]:
+    """Literal text every output satisfying ``constraint`` contains (empty when none)."""
+    method: Callable[[], Any] | None = getattr(constraint, "demands", None)
+    if method is None or not callable(method):
+        return ()
+    found = method()
+    if not isinstance(found, tuple):
+        return ()
+    return tuple(t for t in found if isinstance(t, str) and t)
+
+
+def _forbids_demand(a: Constraint, b: Constraint) -> bool:
+    return any(not a.permits(text) for text in demanded_text(b))
 
 
 def conflicts(a: Constraint | str, b: Constraint | str) -> bool:
     """True when the two constraints (or kind ids) may not be combined."""
     ka = a if isinstance(a, str) else a.kind
     kb = b if isinstance(b, str) else b.kind
-    return ka == kb or frozenset((ka, kb)) in CONFLICTS
+    if ka == kb or frozenset((ka, kb)) in CONFLICTS:
+        return True
+    if isinstance(a, str) or isinstance(b, str):
+        return False
+    return _forbids_demand(a, b) or _forbids_demand(b, a)

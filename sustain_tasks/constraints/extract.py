@@ -86,13 +86,17 @@ def extract_constraints(
         rejections: When given, collects why candidates were refused.
 
     Returns:
-        The chosen constraints in prompt order; empty when the output offers nothing suitable.
+        The chosen constraints in prompt order; empty when the output offers nothing suitable
+        (always for a blank output).
     """
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
         raise SustainInputError(f"k must be an integer from 1 to {MAX_K}, got {k!r}", field="k")
     registry = all_kinds()
+    selected = resolve_kinds(kinds, default=default_kinds)
+    if not source.strip():  # a blank output offers nothing to extract
+        return []
     pool: list[Constraint] = []
-    for kind in resolve_kinds(kinds, default=default_kinds):
+    for kind in selected:
         try:
             found = first_admissible(registry[kind], source, ctx, rejections)
         except (ValueError, ArithmeticError, RecursionError) as exc:

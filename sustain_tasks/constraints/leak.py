@@ -1,9 +1,10 @@
 """The no-answer-leak guard: a constraint's text may not reveal an answer.
 
-Numbers are compared by value after normalisation (``1,200`` = ``1200`` = ``1200.00``, number
-words up to the tens count too); text answers are compared after lower-casing and stripping
-punctuation and articles, as a whole phrase and by their salient tokens (content words of three
-or more characters, and any digits), so "mention Paris" leaks the answer "Paris, France".
+Numbers are compared by value after normalisation (``1,200`` = ``1200`` = ``1200.00``; number
+words count too, alone and composed: "five", "twenty-five", "three hundred"); text answers are
+compared after lower-casing and stripping punctuation and articles, as a whole phrase and by
+their salient tokens (content words of three or more characters, and any digits), so "mention
+Paris" leaks the answer "Paris, France".
 """
 
 from __future__ import annotations
@@ -15,20 +16,29 @@ from decimal import Decimal, InvalidOperation
 
 __all__ = ["leaks_answer", "normalize_number", "numbers_in", "salient_tokens"]
 
-_NUMBER_RE = re.compile(r"(?<![\w.])[-\u2212]?\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-\u2212]?\$?\d+(?:\.\d+)?")
-_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-          "fourteen fifteen sixteen seventeen eighteen nineteen").split()
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_NUMBER_RE = re.compile(
+    r"(?<![\w.])[-\u2212]?\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-\u2212]?\$?\d+(?:\.\d+)?"
+)
+_UNITS = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)
+_TENS = (
+    "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+)
 _NUMBER_WORDS: dict[str, int] = {w: i for i, w in enumerate(_UNITS)}
 _NUMBER_WORDS.update({w: 20 + 10 * i for i, w in enumerate(_TENS)})
 _NUMBER_WORDS.update({"hundred": 100, "thousand": 1000, "dozen": 12, "half": 2, "twice": 2,
                       "once": 1, "single": 1, "double": 2, "triple": 3})
-_STOPWORDS = frozenset(
-    "the a an and or of in on at to for with from by as is are was were be been it its this "
-    "that these those his her their our your my not no yes than then into over under about "
-    "after before who whom which what when where why how all any both each few more most other "
-    "some such only own same so too very can will just".split()
-)
+_COMPOSABLE = frozenset([*_UNITS, *_TENS, "hundred", "thousand"])
+_STOPWORDS = frozenset({
+    "the", "a", "an", "and", "or", "of", "in", "on", "at", "to", "for", "with", "from", "by", "as",
+    "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "these", "those", "his",
+    "her", "their", "our", "your", "my", "not", "no", "yes", "than", "then", "into", "over",
+    "under", "about", "after", "before", "who", "whom", "which", "what", "when", "where", "why",
+    "how", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "only",
+    "own", "same", "so", "too", "very", "can", "will", "just",
+})
 
 
 def normalize_number(text: str) -> Decimal | None:
@@ -54,10 +64,35 @@ def numbers_in(text: str) -> set[Decimal]:
         if value is not None:
             found.add(value)
             found.add(abs(value))
+    group: list[str] = []
     for word in re.findall(r"[a-z]+", text.lower()):
         if word in _NUMBER_WORDS:
             found.add(Decimal(_NUMBER_WORDS[word]))
+        if word in _COMPOSABLE or (word == "and" and group):
+            group.append(word)
+            continue
+        _add_compound(group, found)
+        group = []
+    _add_compound(group, found)
     return found
+
+
+def _add_compound(group: list[str], found: set[Decimal]) -> None:
+    """Add the value of a run of number words ("twenty-five", "three hundred and six")."""
+    while group and group[-1] == "and":
+        group = group[:-1]
+    if len(group) < 2:
+        return
+    total = current = 0
+    for word in group:
+        if word == "hundred":
+            current = max(current, 1) * 100
+        elif word == "thousand":
+            total += max(current, 1) * 1000
+            current = 0
+        elif word != "and":
+            current += _NUMBER_WORDS[word]
+    found.add(Decimal(total + current))
 
 
 def _normalize_text(text: str) -> str:

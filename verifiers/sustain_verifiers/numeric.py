@@ -29,6 +29,7 @@ MAX_OUTPUT_CHARS = 200_000
 """Longer outputs are judged on their last part only, so extraction stays linear and fast."""
 
 _NUM = r"[-\u2212]?\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?/\s?\d+)?"
+_PLAIN_NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?(?:/-?\d+(?:\.\d+)?)?")
 _NUM_RE = re.compile(rf"(?<![\w.]){_NUM}")
 _HASHES_RE = re.compile(rf"####\s*\**\s*({_NUM})")
 _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
@@ -57,11 +58,13 @@ class NumericVerdict:
     detail: str
 
 
-def _boxed_contents(text: str) -> list[str]:
+def _boxed_contents(text: str, last: int = 8) -> list[str]:
+    """Contents of the last ``last`` ``\\boxed{...}`` groups (nested braces allowed)."""
+    starts = [m.end() for m in _BOXED_RE.finditer(text)][-last:]
     found = []
-    for match in _BOXED_RE.finditer(text):
-        depth, start = 1, match.end()
-        for i in range(start, min(len(text), start + 10_000)):
+    for start in starts:
+        depth = 1
+        for i in range(start, min(len(text), start + 2_000)):
             if text[i] == "{":
                 depth += 1
             elif text[i] == "}":
@@ -102,7 +105,7 @@ def parse_number(text: str) -> Fraction | None:
     """Exact value of a number as written (``$1,200.50``, ``−3``, ``3/4``, ``45%``), or None."""
     cleaned = (text.strip().replace("\u2212", "-").replace("$", "").replace(",", "")
                .replace(" ", "").rstrip(".").removesuffix("%"))
-    if not cleaned or len(cleaned) > 100:
+    if not cleaned or len(cleaned) > 100 or not _PLAIN_NUMBER_RE.fullmatch(cleaned):
         return None
     try:
         if "/" in cleaned:
@@ -127,7 +130,8 @@ def verify_numeric(output: str, target: str, *, strict: bool = False) -> Numeric
     if answer.text is None:
         return NumericVerdict(False, None, "none", "no numeric answer found")
     if parse_number(target) is None:
-        return NumericVerdict(False, answer.text, answer.method, f"target {target!r} is not a number")
+        detail = f"target {target!r} is not a number"
+        return NumericVerdict(False, answer.text, answer.method, detail)
     ok = numbers_equal(answer.text, target)
     detail = f"{answer.text!r} ({answer.method}) {'=' if ok else '!='} {target!r}"
     return NumericVerdict(ok, answer.text, answer.method, detail)

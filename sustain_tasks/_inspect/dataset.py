@@ -1,0 +1,92 @@
+"""Benchmark items as Inspect samples, and a cached lookup of items by id."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from inspect_ai.dataset import MemoryDataset, Sample
+
+from sustain_tasks.benchmarks import Benchmark, Item, get_benchmark
+from sustain_tasks.benchmarks.data import resolve_data_dir
+from sustain_tasks.errors import SustainInputError
+
+from .context import META_ITEM_ID, META_TASK
+
+__all__ = ["ItemIndex", "item_index", "item_to_sample", "items_dataset"]
+
+
+class ItemIndex:
+    """All items of one benchmark from one data source, by id and by question text."""
+
+    def __init__(self, benchmark: Benchmark, items: Sequence[Item], source: str) -> None:
+        self.benchmark = benchmark
+        self.items = list(items)
+        self.source = source
+        self.by_id: dict[str, Item] = {}
+        for item in self.items:
+            if item.id in self.by_id:
+                raise SustainInputError(f"duplicate sample id {item.id!r}", path=source,
+                                        field="id")
+            self.by_id[item.id] = item
+
+    def get(self, item_id: str) -> Item:
+        """The item called ``item_id``; a :class:`SustainInputError` when there is none."""
+        try:
+            return self.by_id[item_id]
+        except KeyError:
+            raise SustainInputError(f"no {self.benchmark.name} item with id {item_id!r}",
+                                    path=self.source, field="id") from None
+
+    def find_in_prompt(self, prompt: str) -> Item | None:
+        """The item whose question text appears in ``prompt`` (the longest one wins)."""
+        best: Item | None = None
+        for item in self.items:
+            question = item.question.strip()
+            if question and question in prompt and (
+                best is None or len(question) > len(best.question.strip())
+            ):
+                best = item
+        return best
+
+
+_INDEXES: dict[tuple[str, str | None], ItemIndex] = {}
+_LOCK = threading.Lock()
+
+
+def item_index(benchmark: str | Benchmark, data_dir: str | Path | None = None) -> ItemIndex:
+    """Every item of ``benchmark`` (loaded once per benchmark and data folder)."""
+    bench = get_benchmark(benchmark) if isinstance(benchmark, str) else benchmark
+    folder = resolve_data_dir(data_dir)
+    key = (bench.name, str(folder.resolve()) if folder is not None else None)
+    with _LOCK:
+        index = _INDEXES.get(key)
+        if index is None:
+            source = str(folder / bench.local_file) if folder is not None else repr(bench.hub)
+            index = ItemIndex(bench, bench.load(folder), source)
+            _INDEXES[key] = index
+    return index
+
+
+def item_to_sample(benchmark: Benchmark, item: Item) -> Sample:
+    """One item as a sample: id, the plain prompt as input, the gold answer as target.
+
+    The metadata names the benchmark and the item (so the offline providers can find the
+    item) and keeps the item's scalar metadata (subject, level, ...) for breakdowns.
+    """
+    metadata: dict[str, Any] = {
+        key: value for key, value in item.metadata.items()
+        if isinstance(value, str | int | float | bool) or value is None
+    }
+    metadata[META_TASK] = benchmark.name
+    metadata[META_ITEM_ID] = item.id
+    return Sample(id=item.id, input=benchmark.prompt(item), target=item.target,
+                  metadata=metadata)
+
+
+def items_dataset(benchmark: Benchmark, items: Sequence[Item]) -> MemoryDataset:
+    """A dataset of :func:`item_to_sample` samples named after the benchmark."""
+    return MemoryDataset([item_to_sample(benchmark, item) for item in items],
+                         name=f"sustain_{benchmark.name}")

@@ -1,0 +1,293 @@
+"""Offline Inspect model providers: ``sustain/reference`` and ``sustain/replay``.
+
+``sustain/reference`` answers every prompt with the benchmark item's reference solution, so a
+run needs no network and self mode must give SustainScore 1.0 (the reference satisfies every
+constraint extracted from itself).
+
+``sustain/replay`` answers from recorded outputs, ``-M outputs=FILE.jsonl``: one JSON object
+per line, ``{"id": ..., "output": ..., "variant": ...}``. ``id`` is the sample id; a line may
+give ``question`` (text found in the prompt) instead. A line with ``variant`` (plain,
+constrained, placebo, retest) answers only that variant; a line without one answers any
+variant that has no line of its own. A prompt with no recorded answer is an error naming the
+file, the id and the variant (``-M missing=empty`` answers ``""`` with a warning instead).
+
+How the item and variant are found: first from the record the SustainScore solver keeps in
+the sample store, then from the active sample's metadata (``task``, ``item_id``) and finally
+from the prompt itself (the item whose question appears in it; the constraint header or a
+placebo sentence for the variant).
+
+Both providers count tokens as whitespace-separated words: no tokenizer is ever loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inspect_ai.model import (
+    ChatMessage,
+    GenerateConfig,
+    ModelAPI,
+    ModelOutput,
+    ModelUsage,
+)
+from inspect_ai.tool import ToolChoice, ToolInfo
+
+from sustain_tasks.benchmarks import BENCHMARKS, Item
+from sustain_tasks.benchmarks.data import resolve_data_dir
+from sustain_tasks.errors import SustainError, SustainInputError
+from sustain_tasks.protocol import VARIANTS, Variant
+
+from .context import Request, active_request, variant_from_prompt
+from .dataset import ItemIndex, item_index
+from .errors import located_errors
+
+__all__ = ["MODEL_NAMES", "ReplayBook", "ReplayLine", "SustainModelAPI", "count_words"]
+
+logger = logging.getLogger(__name__)
+
+MODEL_NAMES = ("reference", "replay")
+"""Model names served by the ``sustain`` provider."""
+
+MISSING_POLICIES = ("error", "empty")
+
+
+def count_words(text: str) -> int:
+    """The token count used by the offline providers: whitespace-separated words."""
+    return len(text.split())
+
+
+@dataclass(frozen=True)
+class ReplayLine:
+    """One recorded output."""
+
+    output: str
+    line: int
+    id: str | None = None
+    question: str | None = None
+    variant: Variant | None = None
+
+
+class ReplayBook:
+    """Recorded outputs from a JSONL file, keyed by (id, variant) and (question, variant)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        self.by_id: dict[tuple[str, Variant | None], ReplayLine] = {}
+        self.by_question: dict[tuple[str, Variant | None], ReplayLine] = {}
+        if not self.path.is_file():
+            raise SustainInputError("file not found", path=self.path, field="outputs")
+        with self.path.open(encoding="utf-8") as fh:
+            for lineno, text in enumerate(fh, 1):
+                if text.strip():
+                    self._add(self._parse(text, lineno))
+        if not self.by_id and not self.by_question:
+            raise SustainInputError("no recorded outputs in the file", path=self.path)
+
+    def _parse(self, text: str, lineno: int) -> ReplayLine:
+        def fail(message: str, field: str | None = None) -> SustainInputError:
+            return SustainInputError(message, path=self.path, line=lineno, field=field)
+
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise fail(f"invalid JSON ({exc.msg})") from None
+        if not isinstance(record, Mapping):
+            raise fail("line is not a JSON object")
+        output = record.get("output")
+        if not isinstance(output, str):
+            raise fail("missing or not a string", "output")
+        raw_id = record.get("id")
+        if raw_id is not None and (isinstance(raw_id, bool) or
+                                   not isinstance(raw_id, str | int)):
+            raise fail("must be a string or an integer", "id")
+        question = record.get("question")
+        if question is not None and (not isinstance(question, str) or not question.strip()):
+            raise fail("must be a non-empty string", "question")
+        if raw_id is None and question is None:
+            raise fail("each line needs an 'id' (or a 'question' found in the prompt)", "id")
+        variant = record.get("variant")
+        if variant is not None and variant not in VARIANTS:
+            raise fail(f"must be one of {', '.join(VARIANTS)}; got {variant!r}", "variant")
+        return ReplayLine(output=output, line=lineno,
+                          id=str(raw_id) if raw_id is not None else None,
+                          question=question.strip() if question is not None else None,
+                          variant=variant)
+
+    def _add(self, entry: ReplayLine) -> None:
+        table, key_text, field = ((self.by_id, entry.id, "id") if entry.id is not None
+                                  else (self.by_question, entry.question, "question"))
+        assert key_text is not None
+        key = (key_text, entry.variant)
+        if key in table:
+            variant = entry.variant or "any"
+            raise SustainInputError(
+                f"a second output for {field} {key_text!r} and variant {variant} "
+                f"(the first is on line {table[key].line})",
+                path=self.path, line=entry.line, field=field)
+        table[key] = entry
+
+    def find(self, item_id: str | None, variant: Variant, prompt: str) -> ReplayLine | None:
+        """The recorded output for this item and variant, if any."""
+        if item_id is not None:
+            for key in ((item_id, variant), (item_id, None)):
+                if key in self.by_id:
+                    return self.by_id[key]
+        if self.by_question:
+            questions = sorted({q for q, _ in self.by_question if q in prompt},
+                               key=len, reverse=True)
+            for question in questions:
+                for key in ((question, variant), (question, None)):
+                    if key in self.by_question:
+                        return self.by_question[key]
+        return None
+
+
+def _prompt_text(messages: list[ChatMessage]) -> str:
+    return "\n\n".join(message.text for message in messages if message.role != "assistant")
+
+
+class SustainModelAPI(ModelAPI):
+    """The ``sustain`` provider: ``sustain/reference`` and ``sustain/replay``.
+
+    Model args (``-M``): ``outputs`` (replay: the JSONL of recorded outputs), ``missing``
+    (replay: ``error`` or ``empty``), ``task`` and ``data_dir`` (which benchmark and data
+    folder to search when the prompt is the only clue).
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig = GenerateConfig(),  # noqa: B008 - Inspect's own signature
+        **model_args: Any,
+    ) -> None:
+        super().__init__(model_name, base_url, api_key, [], config)
+        with located_errors(setup=True):
+            self._configure(model_name, model_args)
+
+    def _configure(self, model_name: str, model_args: dict[str, Any]) -> None:
+        if model_name not in MODEL_NAMES:
+            raise SustainInputError(
+                f"unknown model sustain/{model_name}; use sustain/reference or sustain/replay",
+                field="model")
+        known = {"outputs", "missing", "task", "data_dir"}
+        unknown = sorted(set(model_args) - known)
+        if unknown:
+            raise SustainInputError(
+                f"unknown model argument(s) {unknown} for sustain/{model_name}; "
+                f"accepted: {sorted(known)}", field="model_args")
+        self.task: str | None = _optional_str(model_args, "task")
+        self.data_dir: str | None = _optional_str(model_args, "data_dir")
+        if self.task is not None and self.task.lower().removeprefix("sustain_") not in BENCHMARKS:
+            raise SustainInputError(f"unknown task {self.task!r}; choose from "
+                                    f"{sorted(BENCHMARKS)}", field="task")
+        self.missing = _optional_str(model_args, "missing") or "error"
+        if self.missing not in MISSING_POLICIES:
+            raise SustainInputError(f"must be 'error' or 'empty', got {self.missing!r}",
+                                    field="missing")
+        outputs = _optional_str(model_args, "outputs")
+        self.book: ReplayBook | None = None
+        if model_name == "replay":
+            if outputs is None:
+                raise SustainInputError(
+                    "sustain/replay needs the recorded outputs: -M outputs=FILE.jsonl",
+                    field="outputs")
+            self.book = ReplayBook(outputs)
+        elif outputs is not None:
+            raise SustainInputError("'outputs' is only for sustain/replay", field="outputs")
+
+    async def generate(
+        self,
+        input: list[ChatMessage],  # noqa: A002 - the name Inspect passes
+        tools: list[ToolInfo],
+        tool_choice: ToolChoice,
+        config: GenerateConfig,
+    ) -> ModelOutput:
+        del tools, tool_choice, config
+        prompt = _prompt_text(input)
+        request = active_request()
+        with located_errors():
+            if self.book is not None:
+                text = self._replay(self.book, request, prompt)
+            else:
+                text = self._reference(request, prompt).reference
+        output = ModelOutput.from_content(model=self.model_name, content=text)
+        input_tokens, output_tokens = count_words(prompt), count_words(text)
+        output.usage = ModelUsage(input_tokens=input_tokens, output_tokens=output_tokens,
+                                  total_tokens=input_tokens + output_tokens)
+        return output
+
+    async def count_text_tokens(self, text: str) -> int:
+        return count_words(text)
+
+    # -- reference ----------------------------------------------------------------------
+    def _reference(self, request: Request, prompt: str) -> Item:
+        task = request.task or self.task
+        data_dir = request.data_dir or self.data_dir
+        if task is not None:
+            index = item_index(task, data_dir)
+            if request.item_id is not None and request.item_id in index.by_id:
+                return index.by_id[request.item_id]
+            found = index.find_in_prompt(prompt)
+            if found is not None:
+                return found
+            raise SustainInputError(
+                f"sustain/reference found no {index.benchmark.name} item "
+                f"{'with id ' + repr(request.item_id) + ' or ' if request.item_id else ''}"
+                "whose question appears in the prompt", path=index.source, field="id")
+        for index in self._local_indexes(data_dir):
+            found = index.find_in_prompt(prompt)
+            if found is not None:
+                return found
+        raise SustainInputError(
+            "sustain/reference cannot tell which benchmark item the prompt is about; run it "
+            "with a sustain_tasks task, or pass -M task=<benchmark> (and -M data_dir=...)",
+            field="task")
+
+    def _local_indexes(self, data_dir: str | None) -> list[ItemIndex]:
+        """Indexes of every benchmark with local data (the hub is never searched blindly)."""
+        try:
+            folder = resolve_data_dir(data_dir)
+        except SustainError:
+            return []
+        if folder is None:
+            return []
+        indexes = []
+        for name in BENCHMARKS:
+            try:
+                indexes.append(item_index(name, folder))
+            except SustainError:
+                continue
+        return indexes
+
+    # -- replay -------------------------------------------------------------------------
+    def _replay(self, book: ReplayBook, request: Request, prompt: str) -> str:
+        variant = request.variant or variant_from_prompt(prompt)
+        entry = book.find(request.item_id, variant, prompt)
+        if entry is not None:
+            return entry.output
+        what = (f"id {request.item_id!r}" if request.item_id is not None
+                else "the question in the prompt")
+        message = f"no recorded output for {what}, variant {variant}"
+        if self.missing == "empty":
+            logger.warning("%s: %s; answering with an empty output", book.path, message)
+            return ""
+        raise SustainInputError(message + " (-M missing=empty answers these with '')",
+                                path=book.path, field="id")
+
+
+def _optional_str(args: Mapping[str, Any], key: str) -> str | None:
+    value = args.get(key)
+    if value is None:
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise SustainInputError(f"must be a non-empty string, got {value!r}", field=key)
+    return value.strip()

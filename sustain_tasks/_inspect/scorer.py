@@ -1,0 +1,135 @@
+"""``sustain_scorer``: task verdicts and constraint compliance for every generation of a sample.
+
+``Score.value`` is a dict (see :mod:`sustain_tasks._inspect.metrics` for the keys);
+``Score.answer`` is the answer extracted from the plain output; ``Score.metadata`` keeps the
+constraints, the outputs and the per-constraint checks, so a log can be re-analysed without
+re-running anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspect_ai.scorer import Score, Scorer, Target, scorer
+from inspect_ai.solver import TaskState
+
+from sustain_tasks.benchmarks import Benchmark, Item, Verdict, get_benchmark
+from sustain_tasks.constraints import Constraint, check_all, constraint_from_record
+from sustain_tasks.errors import SustainError
+
+from .context import STORE_KEY
+from .dataset import item_index
+from .errors import located_errors
+from .metrics import (
+    compliance,
+    compliance_loose,
+    constrained_accuracy,
+    n_sustain,
+    plain_accuracy,
+    sustain_score,
+)
+from .solver import sample_item_id
+
+__all__ = ["SCORE_KEYS", "score_record", "sustain_scorer"]
+
+SCORE_KEYS: tuple[str, ...] = (
+    "plain", "constrained", "compliant", "compliant_loose", "placebo", "retest", "in_s",
+    "n_constraints",
+)
+"""The keys of every ``Score.value`` this scorer returns."""
+
+
+def _flag(ok: bool) -> float:
+    return 1.0 if ok else 0.0
+
+
+def score_record(bench: Benchmark, record: dict[str, Any], target: str,
+                 item: Item | None) -> Score:
+    """The score of one sample from the solver's record (see ``context.STORE_KEY``)."""
+    mode = str(record.get("mode") or "plain")
+    plain_output = str(record.get("plain_output") or "")
+    plain = bench.verify(plain_output, target, item)
+    constraints: list[Constraint] = [
+        constraint_from_record(c, field=f"store.{STORE_KEY}.constraints")
+        for c in record.get("constraints") or []
+    ]
+    second_variant = record.get("second_variant")
+    second_output = record.get("second_output")
+    second: Verdict | None = None
+    if second_variant is not None and second_output is not None:
+        second = bench.verify(str(second_output), target, item)
+
+    value: dict[str, float | int | None] = dict.fromkeys(SCORE_KEYS)
+    value["plain"] = _flag(plain.correct)
+    value["in_s"] = _flag(plain.correct and bool(constraints))
+    value["n_constraints"] = len(constraints)
+    per_constraint: list[dict[str, Any]] = []
+    if second is not None and second_variant == "constrained":
+        checks = check_all(constraints, str(second_output))
+        per_constraint = [c.to_dict() for c in checks]
+        value["constrained"] = _flag(second.correct)
+        value["compliant"] = _flag(all(c.strict for c in checks))
+        value["compliant_loose"] = _flag(all(c.loose for c in checks))
+    elif second is not None and second_variant in ("placebo", "retest"):
+        value[str(second_variant)] = _flag(second.correct)
+
+    constrained_run = second_variant == "constrained" and second is not None
+    metadata: dict[str, Any] = {
+        "mode": mode,
+        "constraint_source": record.get("constraint_source"),
+        "constraints": [c.to_record() for c in constraints],
+        "kinds": [c.kind for c in constraints],
+        "categories": [c.category for c in constraints],
+        "target": target,
+        "plain_output": plain_output,
+        "plain_extracted": plain.extracted,
+        "constrained_output": str(second_output) if constrained_run else None,
+        "constrained_extracted": second.extracted if constrained_run and second else None,
+        "second_variant": second_variant,
+        "second_output": second_output,
+        "second_extracted": second.extracted if second is not None else None,
+        "per_constraint": per_constraint,
+    }
+    return Score(value=value, answer=plain.extracted, explanation=_explain(value),
+                 metadata=metadata)
+
+
+def _explain(value: dict[str, float | int | None]) -> str:
+    def word(flag: float | int | None, yes: str, no: str) -> str:
+        return yes if flag == 1.0 else no
+
+    parts = [word(value["plain"], "plain correct", "plain wrong"),
+             f"{value['n_constraints']} constraint(s)"]
+    if value["constrained"] is not None:
+        parts.append(word(value["constrained"], "constrained correct", "constrained wrong"))
+        parts.append(word(value["compliant"], "compliant", "not compliant"))
+    for key in ("placebo", "retest"):
+        if value[key] is not None:
+            parts.append(word(value[key], f"{key} correct", f"{key} wrong"))
+    return "; ".join(parts)
+
+
+@scorer(metrics=[plain_accuracy(), constrained_accuracy(), sustain_score(), compliance(),
+                 compliance_loose(), n_sustain()])
+def sustain_scorer(benchmark: str, data_dir: str | None = None) -> Scorer:
+    """Score the generations the SustainScore solver recorded for each sample.
+
+    Args:
+        benchmark: Benchmark name (``gsm8k``, ...).
+        data_dir: Local data folder (else ``$SUSTAIN_DATA_DIR``, else the hub); used to find
+            the item when its verifier needs more than the target.
+    """
+    bench = get_benchmark(benchmark)
+
+    async def score(state: TaskState, target: Target) -> Score:
+        record = state.store.get(STORE_KEY)
+        if not isinstance(record, dict):  # another solver ran: score its output as plain
+            record = {"mode": "plain", "plain_output": state.output.completion}
+        try:
+            item: Item | None = item_index(bench, data_dir).get(sample_item_id(state))
+        except SustainError:  # verifiers that need more than the target say so
+            item = None
+        with located_errors():
+            return score_record(bench, record, target.text, item)
+
+    return score

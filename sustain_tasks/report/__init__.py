@@ -1,0 +1,35 @@
+"""The report: read harness outputs, pair variants, compute SustainScore and its statistics.
+
+- :mod:`~sustain_tasks.report.stats`: Wilson intervals, exact McNemar, paired bootstrap.
+- :mod:`~sustain_tasks.report.readers`: lm-eval samples files and Inspect logs → rows.
+- :mod:`~sustain_tasks.report.score`: rows → one :class:`TaskReport` per (model, task).
+- :mod:`~sustain_tasks.report.formats`: table, Markdown, CSV, JSON Lines, plot.
+"""
+
+from __future__ import annotations
+
+from sustain_tasks.report.readers import ReadResult, SampleRow, read_rows
+from sustain_tasks.report.score import TaskReport, compare_models, score_rows
+from sustain_tasks.report.stats import (
+    BootstrapResult,
+    Rate,
+    mcnemar_exact,
+    paired_bootstrap,
+    rate,
+    wilson_interval,
+)
+
+__all__ = [
+    "BootstrapResult",
+    "Rate",
+    "ReadResult",
+    "SampleRow",
+    "TaskReport",
+    "compare_models",
+    "mcnemar_exact",
+    "paired_bootstrap",
+    "rate",
+    "read_rows",
+    "score_rows",
+    "wilson_interval",
+]

@@ -1,0 +1,207 @@
+"""Render reports: aligned text table, Markdown, CSV, JSON Lines, and an optional plot."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sustain_tasks.errors import MissingDependencyError
+from sustain_tasks.report.score import Breakdown, TaskReport
+from sustain_tasks.report.stats import Rate
+
+__all__ = ["CSV_FIELDS", "FORMATS", "render", "render_table", "write_plot"]
+
+FORMATS = ("table", "json", "csv", "md")
+
+CSV_FIELDS = (
+    "model", "task", "mode", "harness", "n_items",
+    "n_plain", "plain_correct", "plain_accuracy", "plain_ci_low", "plain_ci_high",
+    "n_constrained", "constrained_correct", "constrained_accuracy", "constrained_ci_low",
+    "constrained_ci_high",
+    "n_sustain", "n_sustained", "sustain_score", "sustain_ci_low", "sustain_ci_high", "drop",
+    "n_compliance", "compliance", "compliance_ci_low", "compliance_ci_high",
+    "n_compliance_loose", "compliance_loose", "compliance_loose_ci_low",
+    "compliance_loose_ci_high",
+    "n_paired", "mcnemar_b", "mcnemar_c", "mcnemar_p",
+    "n_retest", "retest_retention", "retest_ci_low", "retest_ci_high",
+    "n_placebo", "placebo_retention", "placebo_ci_low", "placebo_ci_high",
+    "adjusted_interference",
+)
+"""Columns of ``--format csv`` (breakdowns are in the JSON output and the tables)."""
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2e}" if 0 < value < 1e-3 else f"{value:.3f}"
+
+
+def _ci(r: Rate) -> str:
+    if r.value is None:
+        return "-"
+    return f"{r.value:.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}]"
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.3f}"
+
+
+def _main_rows(reports: Sequence[TaskReport]) -> tuple[list[str], list[list[str]]]:
+    retest = any(r.retest.n for r in reports)
+    placebo = any(r.placebo.n for r in reports)
+    header = ["model", "task", "mode", "n", "plain acc", "constrained acc", "|S|",
+              "SustainScore [95% CI]", "drop", "compliance", "loose", "McNemar p"]
+    if retest:
+        header += ["retest", "adj. interference"]
+    if placebo:
+        header += ["placebo"]
+    rows = []
+    for r in reports:
+        row = [r.model, r.task, r.mode, str(r.n_items), _ci(r.plain), _ci(r.constrained),
+               str(r.sustain.n), _ci(r.sustain), _num(r.drop), _ci(r.compliance),
+               _num(r.compliance_loose.value), _p(r.mcnemar_p)]
+        if retest:
+            row += [_ci(r.retest), _signed(r.adjusted_interference)]
+        if placebo:
+            row += [_ci(r.placebo)]
+        rows.append(row)
+    return header, rows
+
+
+def _breakdown_rows(name: str, table: dict[str, Breakdown]
+                    ) -> tuple[list[str], list[list[str]]]:
+    header = [name, "|S|", "SustainScore [95% CI]", "n", "compliance [95% CI]", "loose"]
+    rows = [[key, str(b.sustain.n), _ci(b.sustain), str(b.compliance.n), _ci(b.compliance),
+             _num(b.compliance_loose.value)] for key, b in table.items()]
+    return header, rows
+
+
+def _compare_rows(reports: Sequence[TaskReport]) -> tuple[list[str], list[list[str]]]:
+    header = ["task", "model", "vs model", "shared items", "SustainScore difference [95% CI]"]
+    rows = []
+    for r in reports:
+        for other, c in sorted(r.compare.items()):
+            if r.model < other:
+                ci = "-" if c.ci_low is None else f"[{c.ci_low:+.3f}, {c.ci_high:+.3f}]"
+                rows.append([r.task, r.model, other, str(c.n_items),
+                             f"{_signed(c.estimate)} {ci}"])
+    return header, rows
+
+
+def _aligned(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+              for row in rows]
+    return "\n".join(lines)
+
+
+def _markdown(header: list[str], rows: list[list[str]]) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |",
+             "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _document(reports: Sequence[TaskReport], table: Callable[[list[str], list[list[str]]], str],
+              heading: Callable[[str], str]) -> str:
+    parts = [table(*_main_rows(reports))]
+    for r in reports:
+        if r.by_kind:
+            parts.append(heading(f"{r.model} / {r.task}: by constraint kind"))
+            parts.append(table(*_breakdown_rows("kind", r.by_kind)))
+        if r.by_category:
+            parts.append(heading(f"{r.model} / {r.task}: by category"))
+            parts.append(table(*_breakdown_rows("category", r.by_category)))
+    if any(r.compare for r in reports):
+        parts.append(heading("Model comparisons (paired bootstrap)"))
+        parts.append(table(*_compare_rows(reports)))
+    return "\n\n".join(parts) + "\n"
+
+
+def render_table(reports: Sequence[TaskReport]) -> str:
+    """Aligned plain-text tables."""
+    return _document(reports, _aligned, lambda title: title)
+
+
+def _csv(reports: Sequence[TaskReport]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(CSV_FIELDS), extrasaction="ignore",
+                            lineterminator="\n")
+    writer.writeheader()
+    for r in reports:
+        writer.writerow({k: ("" if v is None else v) for k, v in r.to_dict().items()})
+    return buf.getvalue()
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def render(reports: Sequence[TaskReport], fmt: str) -> str:
+    """The reports in ``fmt`` (table, json, csv or md)."""
+    if fmt == "json":
+        return "".join(json.dumps(_json_safe(r.to_dict()), ensure_ascii=False) + "\n"
+                       for r in reports)
+    if fmt == "csv":
+        return _csv(reports)
+    if fmt == "md":
+        return _document(reports, _markdown, lambda title: f"### {title}")
+    if fmt == "table":
+        return render_table(reports)
+    raise ValueError(f"unknown format {fmt!r}; choose from {FORMATS}")
+
+
+def require_matplotlib() -> None:
+    """Raise :class:`MissingDependencyError` with an install hint unless matplotlib imports."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise MissingDependencyError("matplotlib", extra="plot", purpose="--plot") from exc
+
+
+def write_plot(reports: Sequence[TaskReport], path: str | Path) -> None:
+    """A bar chart of SustainScore per (model, task) with 95% Wilson intervals."""
+    require_matplotlib()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [r for r in reports if r.sustain.value is not None]
+    labels = [f"{r.model}\n{r.task}" for r in shown]
+    values = [r.sustain.value or 0.0 for r in shown]
+    lows = [v - (r.sustain.ci_low or 0.0) for v, r in zip(values, shown, strict=True)]
+    highs = [(r.sustain.ci_high or 0.0) - v for v, r in zip(values, shown, strict=True)]
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(shown) + 1.5), 4.0))
+    ax.bar(range(len(shown)), values, yerr=[lows, highs], capsize=4, color="#4c72b0")
+    ax.set_xticks(range(len(shown)))
+    ax.set_xticklabels(labels, fontsize=8)
+    ax.set_ylim(0.0, 1.05)
+    ax.set_ylabel("SustainScore (95% Wilson CI)")
+    ax.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=150)
+    plt.close(fig)

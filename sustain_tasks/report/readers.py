@@ -1,0 +1,716 @@
+"""Read lm-eval output folders/samples files and Inspect logs into per-sample rows.
+
+Any mix of inputs is accepted; each path may be a file or a folder (searched recursively):
+
+- Inspect logs: ``*.eval`` files, and ``*.json`` files that hold an Inspect log. Each sample's
+  ``sustain_scorer`` score gives one row per variant that ran (plain, constrained, placebo,
+  retest). Only epoch 1 is used.
+- lm-eval: ``samples_sustain_<bench>_<variant>_<date>.jsonl`` files written with
+  ``--log_samples``. The line whose ``filter`` is ``flexible-extract`` is used (or the only
+  line of a doc). The model name comes from the ``results_<date>.json`` beside it.
+
+Files of other tasks are skipped with a warning; malformed files raise
+:class:`SustainInputError` naming the file, the line or sample, and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from sustain_tasks.errors import MissingDependencyError, SustainInputError
+from sustain_tasks.protocol import VARIANTS, Variant
+from sustain_tasks.records import (
+    OutputRecord,
+    iter_jsonl,
+    normalise_task,
+    read_outputs_file,
+    sample_id,
+)
+
+__all__ = [
+    "FileKind",
+    "LmEvalRun",
+    "ReadResult",
+    "SampleRow",
+    "classify",
+    "discover",
+    "lmeval_run_info",
+    "read_inspect_log",
+    "read_lmeval_samples",
+    "read_plain_outputs",
+    "read_rows",
+    "split_lmeval_task",
+]
+
+FileKind = Literal["inspect", "lmeval-samples", "lmeval-results", "outputs"]
+Tick = Callable[[], None]
+
+SCORER = "sustain_scorer"
+PREFERRED_FILTER = "flexible-extract"
+_DATE = r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?"
+_SAMPLES_RE = re.compile(rf"^samples_(?P<task>.+)_(?P<date>{_DATE})\.jsonl$")
+_RESULTS_RE = re.compile(rf"^(?P<stem>.+)_(?P<date>{_DATE})\.json$")
+_MODEL_ARG_KEYS = ("peft", "delta", "pretrained", "model", "path", "engine")
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    """The verdicts of one variant of one item in one run.
+
+    Attributes:
+        model: Model name as the harness recorded it.
+        task: Benchmark name (``gsm8k``).
+        sample_id: The item's sample id.
+        variant: plain, constrained, placebo or retest.
+        correct: The task verdict.
+        compliant: All constraints satisfied (constrained rows; None when unknown).
+        compliant_loose: The same, loosely checked.
+        kinds: Constraint ids inserted (constrained rows).
+        categories: Their categories, parallel to ``kinds`` or deduplicated.
+        n_constraints: How many constraints were inserted (None when unknown).
+        mode: self, reference, ... when the run recorded it.
+        harness: ``inspect`` or ``lm-eval``.
+        run: The file the row came from (identifies the run).
+        created: When the run started, seconds since the epoch (0 when unknown).
+    """
+
+    model: str
+    task: str
+    sample_id: str
+    variant: Variant
+    correct: bool
+    compliant: bool | None = None
+    compliant_loose: bool | None = None
+    kinds: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    n_constraints: int | None = None
+    mode: str | None = None
+    harness: str = ""
+    run: str = ""
+    created: float = 0.0
+
+
+@dataclass
+class ReadResult:
+    """Rows read from some inputs, with the warnings met on the way."""
+
+    rows: list[SampleRow] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def extend(self, other: ReadResult) -> None:
+        self.rows.extend(other.rows)
+        self.warnings.extend(other.warnings)
+        self.files.extend(other.files)
+
+
+# -- discovery -------------------------------------------------------------------------------
+
+def _peek(path: Path, size: int = 4096) -> str:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(size).decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise SustainInputError(f"cannot read: {exc}", path=path) from None
+
+
+def classify(path: Path) -> FileKind | None:
+    """What ``path`` holds, judged by name and first bytes; None for anything else."""
+    name = path.name
+    if name.endswith(".eval"):
+        return "inspect"
+    if name.endswith(".jsonl") or name.endswith(".jsonl.gz"):
+        if _SAMPLES_RE.match(name):
+            return "lmeval-samples"
+        if name.endswith(".gz"):
+            return "outputs"
+        head = _peek(path).lstrip()
+        first = head.split("\n", 1)[0]
+        if '"doc_id"' in first and '"resps"' in first:
+            return "lmeval-samples"
+        if first.startswith("{"):
+            return "outputs"
+        return None
+    if name.endswith(".json"):
+        if name.startswith("results_"):
+            return "lmeval-results"
+        head = _peek(path)
+        compact = re.sub(r"\s+", "", head[:2048])
+        if compact.startswith('{"version":') and '"eval":' in compact:
+            return "inspect"
+        if '"lm_eval_version"' in head or ('"results":' in compact and '"configs":' in compact):
+            return "lmeval-results"
+        if re.match(r'^\{"results":', compact) and _RESULTS_RE.match(name):
+            return "lmeval-results"
+        return None
+    return None
+
+
+def discover(paths: Sequence[str | Path]) -> list[tuple[FileKind, Path]]:
+    """The readable files under ``paths`` (files as given, folders searched recursively).
+
+    A results file passed directly brings in the samples files of the same run.
+
+    Raises:
+        SustainInputError: a path does not exist, a file given directly is of no known kind,
+            or a folder holds nothing readable.
+    """
+    found: dict[Path, FileKind] = {}
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise SustainInputError("no such file or folder", path=path)
+        if path.is_dir():
+            before = len(found)
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                kind = classify(child)
+                if kind in ("inspect", "lmeval-samples", "lmeval-results"):
+                    found.setdefault(child, cast(FileKind, kind))
+            if len(found) == before:
+                raise SustainInputError("no Inspect logs or lm-eval samples files found in this "
+                                        "folder", path=path)
+            continue
+        kind = classify(path)
+        if kind is None:
+            raise SustainInputError("not an Inspect log (.eval/.json), an lm-eval samples file "
+                                    "(samples_*.jsonl) or an lm-eval results file", path=path)
+        if kind == "outputs":
+            raise SustainInputError("an outputs file holds no verdicts; give lm-eval samples "
+                                    "files or Inspect logs (or judge outputs with 'sustain "
+                                    "verify')", path=path)
+        found.setdefault(path, kind)
+        if kind == "lmeval-results":
+            date = _RESULTS_RE.match(path.name)
+            if date:
+                for sibling in sorted(path.parent.glob(f"samples_*_{date['date']}.jsonl")):
+                    found.setdefault(sibling, "lmeval-samples")
+    return [(kind, path) for path, kind in found.items()]
+
+
+# -- small parsers ---------------------------------------------------------------------------
+
+def _flag(value: Any, *, path: Path, line: int | None, field: str) -> bool | None:
+    """A 0/1 verdict: None stays None; booleans and the numbers 0 and 1 are accepted."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    raise SustainInputError(f"expected 0 or 1 (or true/false), got {value!r}", path=path,
+                            line=line, field=field)
+
+
+def _kinds_of(records: Any, *, path: Path, line: int | None, field: str) -> tuple[str, ...]:
+    if records is None:
+        return ()
+    if not isinstance(records, list):
+        raise SustainInputError("expected a list of constraint records", path=path, line=line,
+                                field=field)
+    kinds = []
+    for i, record in enumerate(records):
+        kind = record.get("kind") if isinstance(record, Mapping) else None
+        if not isinstance(kind, str) or not kind:
+            raise SustainInputError("missing or non-string constraint id", path=path, line=line,
+                                    field=f"{field}[{i}].kind")
+        kinds.append(kind)
+    return tuple(kinds)
+
+
+def _categories(kinds: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(k.partition(":")[0] for k in kinds))
+
+
+def _str_list(value: Any, *, path: Path, line: int | None, field: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SustainInputError("expected a list of strings", path=path, line=line, field=field)
+    return tuple(value)
+
+
+def split_lmeval_task(name: str) -> tuple[str, Variant] | None:
+    """``sustain_gsm8k_plain`` → (``gsm8k``, ``plain``); None for other task names."""
+    if not name.startswith("sustain_"):
+        return None
+    bench, sep, variant = name.removeprefix("sustain_").rpartition("_")
+    for known in VARIANTS:
+        if sep and bench and variant == known:
+            return bench, known
+    return None
+
+
+def _parse_date(text: str) -> float:
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H-%M-%S.%f").timestamp()
+    except ValueError:
+        try:
+            return datetime.strptime(text, "%Y-%m-%dT%H-%M-%S").timestamp()
+        except ValueError:
+            return 0.0
+
+
+# -- lm-eval ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LmEvalRun:
+    """What the results file of an lm-eval run says about it."""
+
+    model: str
+    created: float
+    results_file: Path | None
+
+
+def _model_from_args(model_args: Any) -> str | None:
+    if isinstance(model_args, Mapping):
+        for key in _MODEL_ARG_KEYS:
+            if model_args.get(key):
+                return str(model_args[key])
+    elif isinstance(model_args, str):
+        pairs = dict(p.split("=", 1) for p in model_args.split(",") if "=" in p)
+        for key in _MODEL_ARG_KEYS:
+            if pairs.get(key):
+                return pairs[key]
+    return None
+
+
+def lmeval_model_name(results: Mapping[str, Any]) -> str | None:
+    """The model name of an lm-eval results object.
+
+    ``model_name`` when the model arguments named the model (``pretrained=...``,
+    ``model=...``); otherwise lm-eval made that name up at random, and the model type
+    (``config.model``, e.g. ``dummy``) is used, so that runs made at different times pair.
+    """
+    config = results.get("config")
+    config = config if isinstance(config, Mapping) else {}
+    named = _model_from_args(config.get("model_args"))
+    if named:
+        name = results.get("model_name")
+        return str(name) if isinstance(name, str) and name else named
+    model = config.get("model")
+    if isinstance(model, str) and model:
+        return model
+    name = results.get("model_name")
+    return str(name) if isinstance(name, str) and name else None
+
+
+def lmeval_run_info(samples_path: Path) -> LmEvalRun:
+    """Model and start time of the run that wrote ``samples_path``."""
+    match = _SAMPLES_RE.match(samples_path.name)
+    date = match["date"] if match else None
+    results_file: Path | None = None
+    if date is not None:
+        candidates = sorted(samples_path.parent.glob(f"*_{date}.json"))
+        results_file = candidates[0] if candidates else None
+    model: str | None = None
+    created = _parse_date(date) if date else 0.0
+    if results_file is not None:
+        try:
+            results = json.loads(results_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SustainInputError(f"unreadable lm-eval results file ({exc})",
+                                    path=results_file) from None
+        if isinstance(results, Mapping):
+            model = lmeval_model_name(results)
+            if isinstance(results.get("date"), int | float):
+                created = float(results["date"])
+    if not created:
+        try:
+            created = samples_path.stat().st_mtime
+        except OSError:
+            created = 0.0
+    return LmEvalRun(model or samples_path.parent.name, created, results_file)
+
+
+def _select_filter(lines: dict[str, tuple[int, dict[str, Any]]]) -> tuple[int, dict[str, Any]]:
+    if PREFERRED_FILTER in lines:
+        return lines[PREFERRED_FILTER]
+    return next(iter(lines.values()))
+
+
+def _lmeval_docs(path: Path, tick: Tick | None
+                 ) -> tuple[dict[str, tuple[int, dict[str, Any]]], list[str]]:
+    """One (line, record) per doc id, choosing the filter line; plus warnings."""
+    per_doc: dict[str, dict[str, tuple[int, dict[str, Any]]]] = {}
+    for line, record in iter_jsonl(path):
+        doc = record.get("doc")
+        if not isinstance(doc, Mapping):
+            raise SustainInputError("missing or not an object", path=path, line=line,
+                                    field="doc")
+        if "id" not in doc:
+            raise SustainInputError("missing: sustain docs carry their sample id", path=path,
+                                    line=line, field="doc.id")
+        sid = sample_id(doc["id"], path=path, line=line, field="doc.id")
+        filt = record.get("filter", "")
+        filt = filt if isinstance(filt, str) else str(filt)
+        lines = per_doc.setdefault(sid, {})
+        if filt in lines:
+            raise SustainInputError(
+                f"duplicate line for doc id {sid!r} and filter {filt!r} (first on line "
+                f"{lines[filt][0]})", path=path, line=line, field="doc.id")
+        lines[filt] = (line, record)
+        if tick is not None:
+            tick()
+    warnings: list[str] = []
+    chosen: dict[str, tuple[int, dict[str, Any]]] = {}
+    odd = 0
+    for sid, lines in per_doc.items():
+        if len(lines) > 1 and PREFERRED_FILTER not in lines:
+            odd += 1
+        chosen[sid] = _select_filter(lines)
+    if odd:
+        warnings.append(f"{path}: {odd} doc(s) have several filters but no "
+                        f"'{PREFERRED_FILTER}'; the first filter line was used")
+    return chosen, warnings
+
+
+def _lmeval_correct(record: Mapping[str, Any], *, path: Path, line: int) -> bool:
+    if "acc" in record:
+        key = "acc"
+    else:
+        metrics = record.get("metrics")
+        names = [m for m in metrics if isinstance(m, str) and m in record] \
+            if isinstance(metrics, list) else []
+        if len(names) != 1:
+            raise SustainInputError("missing task verdict (no 'acc', and not exactly one "
+                                    "metric listed in 'metrics')", path=path, line=line,
+                                    field="acc")
+        key = names[0]
+    verdict = _flag(record[key], path=path, line=line, field=key)
+    if verdict is None:
+        raise SustainInputError("task verdict is null", path=path, line=line, field=key)
+    return verdict
+
+
+def read_lmeval_samples(path: Path, tick: Tick | None = None) -> ReadResult:
+    """Rows from one lm-eval samples file (one per doc)."""
+    result = ReadResult(files=[str(path)])
+    match = _SAMPLES_RE.match(path.name)
+    parsed = split_lmeval_task(match["task"]) if match else None
+    if parsed is None:
+        result.warnings.append(f"{path}: not a samples file of a sustain_<bench>_<variant> "
+                               "task; skipped")
+        return result
+    task, variant = parsed
+    run = lmeval_run_info(path)
+    docs, warnings = _lmeval_docs(path, tick)
+    result.warnings.extend(warnings)
+    for sid, (line, record) in docs.items():
+        doc = record["doc"]
+        correct = _lmeval_correct(record, path=path, line=line)
+        compliant = compliant_loose = None
+        kinds: tuple[str, ...] = ()
+        mode = None
+        n_constraints: int | None = None
+        if variant == "constrained":
+            compliant = _flag(record.get("compliance"), path=path, line=line,
+                              field="compliance")
+            compliant_loose = _flag(record.get("compliance_loose"), path=path, line=line,
+                                    field="compliance_loose")
+            kinds = _kinds_of(doc.get("constraints"), path=path, line=line,
+                              field="doc.constraints")
+            n_constraints = len(kinds) if "constraints" in doc else None
+            source = doc.get("constraint_source")
+            mode = source if isinstance(source, str) and source else None
+        result.rows.append(SampleRow(
+            model=run.model, task=task, sample_id=sid, variant=variant, correct=correct,
+            compliant=compliant, compliant_loose=compliant_loose, kinds=kinds,
+            categories=_categories(kinds), n_constraints=n_constraints, mode=mode,
+            harness="lm-eval", run=str(path), created=run.created))
+    return result
+
+
+# -- Inspect ---------------------------------------------------------------------------------
+
+def _inspect_api() -> tuple[Any, Any]:
+    try:
+        from inspect_ai.log import read_eval_log, read_eval_log_samples
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise MissingDependencyError("inspect_ai", purpose="reading Inspect logs") from exc
+    return read_eval_log, read_eval_log_samples
+
+
+def _inspect_header(path: Path) -> Any:
+    read_eval_log, _ = _inspect_api()
+    try:
+        return read_eval_log(str(path), header_only=True)
+    except Exception as exc:
+        raise SustainInputError(f"not a readable Inspect log ({type(exc).__name__}: {exc})",
+                                path=path) from None
+
+
+def _inspect_samples(path: Path, exclude: set[str]) -> list[Any]:
+    """Every sample of a log (one read of the whole file: much faster than sample by sample;
+    bulky fields the report does not need are left out)."""
+    read_eval_log, _ = _inspect_api()
+    try:
+        log = read_eval_log(str(path), exclude_fields=exclude, resolve_attachments=True)
+    except Exception as exc:  # any failure means the log is unreadable
+        raise SustainInputError(f"unreadable Inspect log ({type(exc).__name__}: {exc})",
+                                path=path) from None
+    return list(log.samples or [])
+
+
+def _created(text: Any) -> float:
+    if not isinstance(text, str):
+        return 0.0
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _status_warning(path: Path, header: Any) -> str | None:
+    status = getattr(header, "status", "success")
+    if status != "success":
+        return f"{path}: log status is '{status}'; using the samples it holds"
+    return None
+
+
+def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
+    """Rows from one Inspect log (one per sample and variant that ran)."""
+    result = ReadResult(files=[str(path)])
+    header = _inspect_header(path)
+    raw_task = str(header.eval.task)
+    if not raw_task.rpartition("/")[2].startswith("sustain_"):
+        result.warnings.append(f"{path}: task '{raw_task}' is not a sustain task; skipped")
+        return result
+    task = normalise_task(raw_task)
+    model = str(header.eval.model)
+    task_args = header.eval.task_args or {}
+    run_mode = task_args.get("mode") if isinstance(task_args, Mapping) else None
+    created = _created(header.eval.created)
+    warning = _status_warning(path, header)
+    if warning:
+        result.warnings.append(warning)
+    skipped_error = skipped_epoch = 0
+    seen: set[str] = set()
+    for sample in _inspect_samples(path, {"events", "store", "messages"}):
+        if tick is not None:
+            tick()
+        sid = sample_id(sample.id, path=path, field="samples.id")
+        where = f"samples[id={sid}]"
+        if sample.epoch != 1:
+            skipped_epoch += 1
+            continue
+        score = (sample.scores or {}).get(SCORER)
+        if score is None:
+            skipped_error += 1
+            continue
+        if sid in seen:
+            raise SustainInputError(f"duplicate sample id {sid!r}", path=path,
+                                    field=f"{where}.id")
+        seen.add(sid)
+        value = score.value
+        vfield = f"{where}.scores.{SCORER}.value"
+        if not isinstance(value, Mapping):
+            raise SustainInputError("expected a dict of per-variant verdicts", path=path,
+                                    field=vfield)
+        meta = score.metadata if isinstance(score.metadata, Mapping) else {}
+        mfield = f"{where}.scores.{SCORER}.metadata"
+        kinds = _str_list(meta.get("kinds"), path=path, line=None, field=f"{mfield}.kinds")
+        if kinds is None:
+            kinds = _kinds_of(meta.get("constraints"), path=path, line=None,
+                              field=f"{mfield}.constraints")
+        categories = _str_list(meta.get("categories"), path=path, line=None,
+                               field=f"{mfield}.categories") or _categories(kinds)
+        n_raw = value.get("n_constraints")
+        if n_raw is not None and (isinstance(n_raw, bool) or not isinstance(n_raw, int | float)):
+            raise SustainInputError(f"expected a number, got {n_raw!r}", path=path,
+                                    field=f"{vfield}.n_constraints")
+        n_constraints = int(n_raw) if n_raw is not None else len(kinds)
+        mode = meta.get("mode") if isinstance(meta.get("mode"), str) else run_mode
+        base = SampleRow(model=model, task=task, sample_id=sid, variant="plain",
+                         correct=False, mode=mode, harness="inspect", run=str(path),
+                         created=created)
+        for variant in VARIANTS:
+            verdict = _flag(value.get(variant), path=path, line=None,
+                            field=f"{vfield}.{variant}")
+            if verdict is None:
+                continue
+            if variant == "constrained":
+                result.rows.append(replace(
+                    base, variant=variant, correct=verdict,
+                    compliant=_flag(value.get("compliant"), path=path, line=None,
+                                    field=f"{vfield}.compliant"),
+                    compliant_loose=_flag(value.get("compliant_loose"), path=path, line=None,
+                                          field=f"{vfield}.compliant_loose"),
+                    kinds=kinds, categories=categories, n_constraints=n_constraints))
+            else:
+                result.rows.append(replace(base, variant=variant, correct=verdict))
+    if skipped_error:
+        result.warnings.append(f"{path}: {skipped_error} sample(s) without a '{SCORER}' score "
+                               "(errors or unfinished) were left out")
+    if skipped_epoch:
+        result.warnings.append(f"{path}: only epoch 1 is used; {skipped_epoch} sample(s) of "
+                               "later epochs were left out")
+    return result
+
+
+# -- everything ------------------------------------------------------------------------------
+
+def read_rows(paths: Sequence[str | Path], *, tick: Tick | None = None,
+              on_file: Callable[[Path], None] | None = None) -> ReadResult:
+    """Rows from any mix of Inspect logs and lm-eval outputs under ``paths``."""
+    result = ReadResult()
+    found = discover(paths)
+    samples = {p for kind, p in found if kind == "lmeval-samples"}
+    for kind, path in found:
+        if on_file is not None:
+            on_file(path)
+        if kind == "inspect":
+            result.extend(read_inspect_log(path, tick))
+        elif kind == "lmeval-samples":
+            result.extend(read_lmeval_samples(path, tick))
+        elif kind == "lmeval-results":
+            date = _RESULTS_RE.match(path.name)
+            if date and not any(p.parent == path.parent and p.name.endswith(
+                    f"_{date['date']}.jsonl") for p in samples):
+                result.warnings.append(f"{path}: lm-eval results without per-sample files; "
+                                       "run lm_eval with --log_samples to score it")
+    if not result.rows:
+        result.warnings.append("no sustain results found in " + ", ".join(map(str, paths)))
+    return result
+
+
+# -- plain outputs for extraction ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Candidate:
+    kind: FileKind
+    path: Path
+    created: float
+
+
+def _plain_candidates(path: Path, task: str) -> list[_Candidate]:
+    out: list[_Candidate] = []
+    for kind, file in discover([path]):
+        if kind == "lmeval-samples":
+            match = _SAMPLES_RE.match(file.name)
+            parsed = split_lmeval_task(match["task"]) if match else None
+            if parsed == (task, "plain"):
+                out.append(_Candidate(kind, file, lmeval_run_info(file).created))
+        elif kind == "inspect":
+            header = _inspect_header(file)
+            if normalise_task(str(header.eval.task)) == task and \
+                    str(header.eval.task).rpartition("/")[2].startswith("sustain_"):
+                out.append(_Candidate(kind, file, _created(header.eval.created)))
+    return out
+
+
+def _lmeval_plain_outputs(path: Path, tick: Tick | None) -> tuple[list[OutputRecord], list[str]]:
+    docs, warnings = _lmeval_docs(path, tick)
+    outputs = []
+    for sid, (line, record) in docs.items():
+        resps = record.get("resps")
+        try:
+            text = resps[0][0] if isinstance(resps, list) else None
+        except (IndexError, TypeError, KeyError):
+            text = None
+        if not isinstance(text, str):
+            raise SustainInputError("expected [[\"<raw output>\", ...]]", path=path, line=line,
+                                    field="resps")
+        outputs.append(OutputRecord(sid, text, "plain", None, line))
+    return outputs, warnings
+
+
+def _first_assistant_text(sample: Any) -> str | None:
+    for message in sample.messages or []:
+        if getattr(message, "role", None) == "assistant":
+            text = getattr(message, "text", None)
+            return text if isinstance(text, str) else None
+    return None
+
+
+def _inspect_plain_outputs(path: Path, tick: Tick | None
+                           ) -> tuple[list[OutputRecord], list[str]]:
+    header = _inspect_header(path)
+    warnings = [w for w in [_status_warning(path, header)] if w]
+    outputs: list[OutputRecord] = []
+    missing = 0
+    for sample in _inspect_samples(path, {"events", "store"}):
+        if tick is not None:
+            tick()
+        if sample.epoch != 1:
+            continue
+        sid = sample_id(sample.id, path=path, field="samples.id")
+        score = (sample.scores or {}).get(SCORER)
+        meta = score.metadata if score is not None and isinstance(score.metadata, Mapping) \
+            else {}
+        text = meta.get("plain_output")
+        if not isinstance(text, str):
+            text = _first_assistant_text(sample)
+        if text is None:
+            missing += 1
+            continue
+        outputs.append(OutputRecord(sid, text, "plain", None, None))
+    if missing:
+        warnings.append(f"{path}: {missing} sample(s) have no plain output (errors or "
+                        "unfinished); left out")
+    return outputs, warnings
+
+
+def read_plain_outputs(path: str | Path, task: str, *, tick: Tick | None = None
+                       ) -> tuple[list[OutputRecord], list[str], Path]:
+    """The plain outputs of one task's run found at ``path``, for constraint extraction.
+
+    ``path`` is an lm-eval output folder or samples file, an Inspect log (or a folder of
+    them), or a generic outputs JSONL (``{"id", "output"}`` lines; lines whose ``variant`` is
+    other than ``plain`` are ignored). When a folder holds several runs of the task, the
+    latest is used and a warning says so.
+
+    Returns:
+        The outputs, warnings, and the file they came from.
+    """
+    p = Path(path)
+    bench = normalise_task(task)
+    warnings: list[str] = []
+    if not p.exists():
+        raise SustainInputError("no such file or folder", path=p)
+    if p.is_file():
+        kind = classify(p)
+        if kind == "outputs":
+            records = [r for r in read_outputs_file(p) if r.variant in (None, "plain")]
+            return records, warnings, p
+        if kind == "lmeval-samples":
+            match = _SAMPLES_RE.match(p.name)
+            parsed = split_lmeval_task(match["task"]) if match else None
+            if parsed is not None and parsed != (bench, "plain"):
+                raise SustainInputError(
+                    f"this is the {parsed[1]} variant of task {parsed[0]!r}; extraction needs "
+                    f"the plain outputs of {bench!r} (samples_sustain_{bench}_plain_*.jsonl)",
+                    path=p)
+            outputs, w = _lmeval_plain_outputs(p, tick)
+            return outputs, warnings + w, p
+        if kind == "inspect":
+            header = _inspect_header(p)
+            if normalise_task(str(header.eval.task)) != bench:
+                raise SustainInputError(f"log of task {header.eval.task!r}, not {bench!r}",
+                                        path=p, field="eval.task")
+            outputs, w = _inspect_plain_outputs(p, tick)
+            return outputs, warnings + w, p
+        if kind == "lmeval-results":
+            p = p.parent
+        else:
+            raise SustainInputError("not an lm-eval samples file, an Inspect log or an outputs "
+                                    "JSONL file", path=p)
+    candidates = sorted(_plain_candidates(p, bench), key=lambda c: (c.created, str(c.path)))
+    if not candidates:
+        raise SustainInputError(f"no plain run of task {bench!r} found (looked for "
+                                f"samples_sustain_{bench}_plain_*.jsonl and Inspect logs of "
+                                f"sustain_{bench})", path=p)
+    chosen = candidates[-1]
+    if len(candidates) > 1:
+        warnings.append(f"{len(candidates)} plain runs of {bench!r} under {p}; using the "
+                        f"latest, {chosen.path}")
+    if chosen.kind == "inspect":
+        outputs, w = _inspect_plain_outputs(chosen.path, tick)
+    else:
+        outputs, w = _lmeval_plain_outputs(chosen.path, tick)
+    return outputs, warnings + w, chosen.path

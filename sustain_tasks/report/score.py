@@ -1,0 +1,331 @@
+"""Pair variants by (model, task, sample id) and compute the metrics per (model, task).
+
+Definitions (see the design contract, "What it measures"):
+
+- ``S``: items correct under the plain prompt whose constrained variant ran with at least one
+  constraint. ``sustain_score = |{i in S: constrained correct}| / |S|``; ``drop = 1 − it``.
+- ``compliance``: share of constrained outputs satisfying every inserted constraint (strict;
+  ``compliance_loose`` with the loose check).
+- plain and constrained accuracy over every item that ran that variant.
+- ``mcnemar_p``: exact McNemar test of plain vs constrained over items where both ran.
+- ``retest_retention`` / ``placebo_retention``: share of ``S`` (of the plain-correct items when
+  no constrained variant ran) still correct under the retest / placebo prompt;
+  ``adjusted_interference = retest_retention − sustain_score``.
+- breakdowns by constraint kind and category: SustainScore over the items of ``S`` whose
+  constraints include that kind (category), and compliance of the outputs that carried it
+  (item-level: all of that item's constraints satisfied).
+
+Every rate carries n and a 95% Wilson interval.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sustain_tasks.protocol import VARIANTS, Variant
+from sustain_tasks.report.readers import SampleRow
+from sustain_tasks.report.stats import (
+    BootstrapResult,
+    Rate,
+    mcnemar_exact,
+    rate,
+    sustain_difference,
+)
+
+__all__ = [
+    "Breakdown",
+    "Group",
+    "TaskReport",
+    "compare_models",
+    "group_rows",
+    "score_group",
+    "score_rows",
+]
+
+
+@dataclass
+class Group:
+    """The rows of one (model, task), one run chosen per variant, keyed by sample id."""
+
+    model: str
+    task: str
+    variants: dict[Variant, dict[str, SampleRow]] = field(default_factory=dict)
+    runs: dict[Variant, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """SustainScore and compliance restricted to items carrying one kind or category."""
+
+    sustain: Rate
+    compliance: Rate
+    compliance_loose: Rate
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_sustain": self.sustain.n, "sustain_score": self.sustain.value,
+            "sustain_ci_low": self.sustain.ci_low, "sustain_ci_high": self.sustain.ci_high,
+            "n_compliance": self.compliance.n, "compliance": self.compliance.value,
+            "compliance_ci_low": self.compliance.ci_low,
+            "compliance_ci_high": self.compliance.ci_high,
+            "compliance_loose": self.compliance_loose.value,
+        }
+
+
+@dataclass
+class TaskReport:
+    """All metrics of one model on one task."""
+
+    model: str
+    task: str
+    mode: str
+    harness: str
+    n_items: int
+    plain: Rate
+    constrained: Rate
+    sustain: Rate
+    compliance: Rate
+    compliance_loose: Rate
+    n_paired: int
+    mcnemar_b: int
+    mcnemar_c: int
+    mcnemar_p: float | None
+    retest: Rate
+    placebo: Rate
+    by_kind: dict[str, Breakdown]
+    by_category: dict[str, Breakdown]
+    runs: dict[str, str]
+    compare: dict[str, BootstrapResult] = field(default_factory=dict)
+    outcomes: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False)
+    """Sample id → (in S, constrained correct), over items that ran plain (for comparisons)."""
+
+    @property
+    def drop(self) -> float | None:
+        return None if self.sustain.value is None else 1.0 - self.sustain.value
+
+    @property
+    def adjusted_interference(self) -> float | None:
+        if self.retest.value is None or self.sustain.value is None:
+            return None
+        return self.retest.value - self.sustain.value
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat JSON object (with nested breakdowns) written by ``--format json``."""
+        d: dict[str, Any] = {"model": self.model, "task": self.task, "mode": self.mode,
+                             "harness": self.harness, "n_items": self.n_items}
+        _put(d, "plain", "plain_accuracy", "plain_ci", self.plain)
+        _put(d, "constrained", "constrained_accuracy", "constrained_ci", self.constrained)
+        d["n_sustain"] = self.sustain.n
+        d["n_sustained"] = self.sustain.k
+        d["sustain_score"] = self.sustain.value
+        d["sustain_ci_low"] = self.sustain.ci_low
+        d["sustain_ci_high"] = self.sustain.ci_high
+        d["drop"] = self.drop
+        d["n_compliance"] = self.compliance.n
+        d["compliance"] = self.compliance.value
+        d["compliance_ci_low"] = self.compliance.ci_low
+        d["compliance_ci_high"] = self.compliance.ci_high
+        d["n_compliance_loose"] = self.compliance_loose.n
+        d["compliance_loose"] = self.compliance_loose.value
+        d["compliance_loose_ci_low"] = self.compliance_loose.ci_low
+        d["compliance_loose_ci_high"] = self.compliance_loose.ci_high
+        d["n_paired"] = self.n_paired
+        d["mcnemar_b"] = self.mcnemar_b
+        d["mcnemar_c"] = self.mcnemar_c
+        d["mcnemar_p"] = self.mcnemar_p
+        d["n_retest"] = self.retest.n
+        d["retest_retention"] = self.retest.value
+        d["retest_ci_low"] = self.retest.ci_low
+        d["retest_ci_high"] = self.retest.ci_high
+        d["n_placebo"] = self.placebo.n
+        d["placebo_retention"] = self.placebo.value
+        d["placebo_ci_low"] = self.placebo.ci_low
+        d["placebo_ci_high"] = self.placebo.ci_high
+        d["adjusted_interference"] = self.adjusted_interference
+        d["by_kind"] = {k: b.to_dict() for k, b in self.by_kind.items()}
+        d["by_category"] = {k: b.to_dict() for k, b in self.by_category.items()}
+        if self.compare:
+            d["compare"] = {
+                other: {"difference": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                        "n_items": r.n_items, "n_boot": r.n_boot, "seed": r.seed}
+                for other, r in self.compare.items()
+            }
+        d["runs"] = dict(self.runs)
+        return d
+
+
+def _put(d: dict[str, Any], n_name: str, value_name: str, ci: str, r: Rate) -> None:
+    d[f"n_{n_name}"] = r.n
+    d[f"{n_name}_correct"] = r.k
+    d[value_name] = r.value
+    d[f"{ci}_low"] = r.ci_low
+    d[f"{ci}_high"] = r.ci_high
+
+
+# -- pairing ---------------------------------------------------------------------------------
+
+def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
+               ) -> list[Group]:
+    """Group rows by (model, task) and choose one run per variant.
+
+    The anchor is the latest run holding a constrained variant (else the latest run): every
+    variant it holds comes from it, so a one-run Inspect log is never mixed with another run.
+    Variants it lacks come from the latest run holding them (the lm-eval self mode joins a
+    plain run and a later constrained run this way). Ignored runs are reported in ``warnings``.
+    Within a run, a sample id seen twice for one variant keeps its first row (with a warning).
+    """
+    by_key: dict[tuple[str, str], dict[str, list[SampleRow]]] = defaultdict(
+        lambda: defaultdict(list))
+    for row in rows:
+        by_key[(row.model, row.task)][row.run].append(row)
+    groups = []
+    for (model, task), runs in sorted(by_key.items()):
+        created = {run: max(r.created for r in rs) for run, rs in runs.items()}
+        order = sorted(runs, key=lambda run: (created[run], run), reverse=True)
+        holds = {run: {r.variant for r in runs[run]} for run in order}
+        with_constrained = [run for run in order if "constrained" in holds[run]]
+        anchor = with_constrained[0] if with_constrained else order[0]
+        group = Group(model, task)
+        for variant in VARIANTS:
+            having = [run for run in order if variant in holds[run]]
+            if not having:
+                continue
+            chosen = anchor if anchor in having else having[0]
+            group.runs[variant] = chosen
+            ignored = [run for run in having if run != chosen]
+            if ignored and warnings is not None:
+                warnings.append(f"{model} / {task}: {len(having)} runs hold the {variant} "
+                                f"variant; using {chosen}, ignoring {', '.join(ignored)}")
+            table: dict[str, SampleRow] = {}
+            duplicates = 0
+            for row in runs[chosen]:
+                if row.variant != variant:
+                    continue
+                if row.sample_id in table:
+                    duplicates += 1
+                    continue
+                table[row.sample_id] = row
+            if duplicates and warnings is not None:
+                warnings.append(f"{chosen}: {duplicates} duplicate {variant} row(s) for the "
+                                "same sample id; the first was used")
+            group.variants[variant] = table
+        groups.append(group)
+    return groups
+
+
+# -- metrics ---------------------------------------------------------------------------------
+
+def _rate_of(flags: Iterable[bool | None]) -> Rate:
+    known = [f for f in flags if f is not None]
+    return rate(sum(known), len(known))
+
+
+def _mode(group: Group) -> str:
+    constrained = group.variants.get("constrained")
+    if constrained:
+        modes = Counter(r.mode for r in constrained.values() if r.mode)
+        return modes.most_common(1)[0][0] if modes else "unknown"
+    modes = Counter(r.mode for rows in group.variants.values() for r in rows.values() if r.mode)
+    return modes.most_common(1)[0][0] if modes else "plain"
+
+
+def _breakdown(keys_of: Mapping[str, Sequence[str]], constrained: Mapping[str, SampleRow],
+               in_s: Sequence[str]) -> dict[str, Breakdown]:
+    sustain: dict[str, list[bool]] = defaultdict(list)
+    strict: dict[str, list[bool | None]] = defaultdict(list)
+    loose: dict[str, list[bool | None]] = defaultdict(list)
+    for sid, row in constrained.items():
+        for key in dict.fromkeys(keys_of[sid]):
+            strict[key].append(row.compliant)
+            loose[key].append(row.compliant_loose)
+    for sid in in_s:
+        for key in dict.fromkeys(keys_of[sid]):
+            sustain[key].append(constrained[sid].correct)
+    keys = sorted(set(strict) | set(sustain))
+    return {k: Breakdown(_rate_of(sustain.get(k, [])), _rate_of(strict.get(k, [])),
+                         _rate_of(loose.get(k, []))) for k in keys}
+
+
+def _has_constraints(row: SampleRow) -> bool:
+    return row.n_constraints is None or row.n_constraints > 0
+
+
+def score_group(group: Group) -> TaskReport:
+    """The metrics of one (model, task)."""
+    plain = group.variants.get("plain", {})
+    constrained = group.variants.get("constrained", {})
+    all_ids = set().union(*(rows.keys() for rows in group.variants.values()))
+    in_s = sorted(sid for sid, row in plain.items()
+                  if row.correct and sid in constrained and _has_constraints(constrained[sid]))
+    in_s_set = set(in_s)
+    paired = sorted(set(plain) & set(constrained))
+    b = sum(1 for sid in paired if plain[sid].correct and not constrained[sid].correct)
+    c = sum(1 for sid in paired if not plain[sid].correct and constrained[sid].correct)
+
+    def retention(variant: Variant) -> Rate:
+        rows = group.variants.get(variant)
+        if not rows:
+            return rate(0, 0)
+        base = [sid for sid, row in plain.items() if row.correct and sid in rows
+                and (sid in in_s_set if constrained else True)]
+        return _rate_of(rows[sid].correct for sid in base)
+
+    harnesses = sorted({r.harness for rows in group.variants.values() for r in rows.values()
+                        if r.harness})
+    kinds_of = {sid: row.kinds for sid, row in constrained.items()}
+    categories_of = {sid: row.categories or tuple(dict.fromkeys(
+        k.partition(":")[0] for k in row.kinds)) for sid, row in constrained.items()}
+    return TaskReport(
+        model=group.model, task=group.task, mode=_mode(group),
+        harness="+".join(harnesses) or "unknown",
+        n_items=len(all_ids),
+        plain=_rate_of(r.correct for r in plain.values()),
+        constrained=_rate_of(r.correct for r in constrained.values()),
+        sustain=_rate_of(constrained[sid].correct for sid in in_s),
+        compliance=_rate_of(r.compliant for r in constrained.values()),
+        compliance_loose=_rate_of(r.compliant_loose for r in constrained.values()),
+        n_paired=len(paired), mcnemar_b=b, mcnemar_c=c,
+        mcnemar_p=mcnemar_exact(b, c) if paired else None,
+        retest=retention("retest"), placebo=retention("placebo"),
+        by_kind=_breakdown(kinds_of, constrained, in_s),
+        by_category=_breakdown(categories_of, constrained, in_s),
+        runs={str(v): run for v, run in group.runs.items()},
+        outcomes={sid: (sid in in_s_set, sid in in_s_set and constrained[sid].correct)
+                  for sid in plain},
+    )
+
+
+def compare_models(reports: Sequence[TaskReport], *, n_boot: int = 2000, seed: int = 0
+                   ) -> None:
+    """Fill ``report.compare`` for every pair of models on the same task (paired bootstrap).
+
+    ``compare[other]`` is SustainScore(this) − SustainScore(other) over the items both ran
+    plain, with a seeded percentile bootstrap interval.
+    """
+    by_task: dict[str, list[TaskReport]] = defaultdict(list)
+    for report in reports:
+        by_task[report.task].append(report)
+    for task_reports in by_task.values():
+        for i, a in enumerate(task_reports):
+            for bb in task_reports[i + 1:]:
+                result = sustain_difference(a.outcomes, bb.outcomes, n_boot=n_boot, seed=seed)
+                a.compare[bb.model] = result
+                bb.compare[a.model] = _negated(result)
+
+
+def _negated(r: BootstrapResult) -> BootstrapResult:
+    return BootstrapResult(
+        None if r.estimate is None else -r.estimate,
+        None if r.ci_high is None else -r.ci_high,
+        None if r.ci_low is None else -r.ci_low,
+        r.n_items, r.n_boot, r.n_valid, r.seed)
+
+
+def score_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
+               ) -> list[TaskReport]:
+    """Reports for every (model, task) in ``rows``, sorted by task then model."""
+    reports = [score_group(g) for g in group_rows(rows, warnings)]
+    return sorted(reports, key=lambda r: (r.task, r.model))

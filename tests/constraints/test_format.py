@@ -1,0 +1,132 @@
+"""Golden tests for the ``format`` kinds."""
+
+from __future__ import annotations
+
+import pytest
+
+from sustain_tasks.constraints import Constraint, SourceContext
+from sustain_tasks.constraints.format import (
+    BoxedAnswer,
+    BulletList,
+    FencedCodeBlock,
+    FinalLinePrefix,
+    NoBold,
+    NoHeadings,
+    NoLists,
+    NumberedSteps,
+    boxed_contents,
+)
+
+CTX = SourceContext(task="t", item_id="1")
+GSM8K_CTX = SourceContext(task="gsm8k", item_id="1", required=("#### 18",))
+
+GOLDEN: list[tuple[Constraint, str, bool]] = [
+    (BoxedAnswer(), "So the answer is $\\boxed{18}$.", True),
+    (BoxedAnswer(), "\\boxed{\\frac{1}{2}}", True),
+    (BoxedAnswer(), "\\boxed{}", False),
+    (BoxedAnswer(), "\\boxed{18", False),
+    (BoxedAnswer(), "The answer is 18.", False),
+    (BoxedAnswer(), "\\boxed{3} then \\boxed{ }", False),  # the last box is the final answer
+    (NumberedSteps(), "1. Add.\n2. Multiply.\n#### 18", True),
+    (NumberedSteps(), "  1) Add\n  2) Multiply", True),
+    (NumberedSteps(), "1. Only one step", False),
+    (NumberedSteps(), "Step 1: add. Step 2: multiply.", False),
+    (BulletList("-"), "- a\n- b", True),
+    (BulletList("-"), "* a\n* b", False),
+    (BulletList("*"), "* a\n* b", True),
+    (BulletList("-"), "- a\nplain", False),
+    (BulletList("-"), "-a\n-b", False),
+    (FencedCodeBlock(), "Here:\n```python\nx = 1\n```\n", True),
+    (FencedCodeBlock(), "```\nunclosed", False),
+    (FencedCodeBlock(), "inline ```code``` only", False),
+    (FinalLinePrefix("####"), "work\n#### 18\n\n", True),
+    (FinalLinePrefix("####"), "#### 18\nmore text", False),
+    (FinalLinePrefix("Answer:"), "text\n  Answer: Paris", True),
+    (FinalLinePrefix("Answer:"), "text\nanswer: Paris", False),
+    (FinalLinePrefix("Answer:"), "", False),
+    (NoHeadings(), "Plain text\n#hashtag is fine", True),
+    (NoHeadings(), "# Title\ntext", False),
+    (NoHeadings(), "text\n   ### Sub", False),
+    (NoHeadings(), "#### 18", False),
+    (NoBold(), "2 * 3 = 6 and snake_case and a__b", True),
+    (NoBold(), "markdown renders __init__ in bold", False),
+    (NoBold(), "This is **bold**.", False),
+    (NoBold(), "This is __bold__.", False),
+    (NoLists(), "a line\n-3 is negative\n2 * 3 = 6", True),
+    (NoLists(), "- item", False),
+    (NoLists(), "text\n  3. third", False),
+    (NoLists(), "\u2022 item", False),
+]
+
+
+@pytest.mark.parametrize(("constraint", "output", "expected"), GOLDEN)
+def test_golden(constraint: Constraint, output: str, expected: bool) -> None:
+    assert constraint.check(output) is expected
+
+
+def test_boxed_contents_nested_and_missing() -> None:
+    assert boxed_contents("x \\boxed{\\frac{a}{b}} y") == "\\frac{a}{b}"
+    assert boxed_contents("no box") is None
+    assert boxed_contents("\\boxed{open") is None
+
+
+def test_boxed_only_proposed_when_present_and_not_already_required() -> None:
+    assert list(BoxedAnswer.candidates("\\boxed{5}", CTX)) == [BoxedAnswer()]
+    assert list(BoxedAnswer.candidates("5", CTX)) == []
+    math_ctx = SourceContext(required=("\\boxed{5}",))
+    assert list(BoxedAnswer.candidates("\\boxed{5}", math_ctx)) == []
+
+
+def test_bullet_marker_is_the_most_used() -> None:
+    source = "* a\n- b\n- c\n* d\n- e"
+    assert [c.marker for c in BulletList.candidates(source, CTX)] == ["-", "*"]
+    with pytest.raises(ValueError):
+        BulletList("x")
+
+
+@pytest.mark.parametrize(
+    ("last", "prefix"),
+    [
+        ("#### 18", "####"),
+        ("Answer: Paris", "Answer:"),
+        ("Final answer: 42 apples", "Final answer:"),
+        ("**Answer:** Paris", "**Answer:**"),
+        ("The answer is 18.", "The answer is"),
+    ],
+)
+def test_final_line_prefix_candidates(last: str, prefix: str) -> None:
+    source = f"Some reasoning here.\n{last}"
+    found = list(FinalLinePrefix.candidates(source, CTX))
+    assert found == [FinalLinePrefix(prefix)]
+    assert found[0].check(source)
+
+
+def test_final_line_prefix_not_proposed_for_plain_last_lines() -> None:
+    assert list(FinalLinePrefix.candidates("So he made $70 in total", CTX)) == []
+
+
+def test_final_line_prefix_does_not_repeat_the_task_format() -> None:
+    assert list(FinalLinePrefix.candidates("work\n#### 18", GSM8K_CTX)) == []
+
+
+def test_forbidding_kinds_refuse_required_fragments_with_their_form() -> None:
+    assert not NoHeadings().permits("#### 18")
+    assert NoHeadings().permits("\\boxed{18}")
+    assert not NoBold().permits("**Answer:** 18")
+    assert NoBold().permits("#### 18")
+    assert not NoLists().permits("- 18")
+    assert NoLists().permits("#### 18")
+
+
+def test_demanding_kinds_permit_anything() -> None:
+    for constraint in (BoxedAnswer(), NumberedSteps(), BulletList(), FencedCodeBlock(),
+                       FinalLinePrefix("Answer:")):
+        assert constraint.permits("#### 18")
+        assert constraint.permits("**Answer:** Paris, France")
+
+
+def test_invalid_prefix() -> None:
+    with pytest.raises(ValueError):
+        FinalLinePrefix("")
+    with pytest.raises(ValueError):
+        FinalLinePrefix("a\nb")

@@ -1,0 +1,52 @@
+"""The loose check shared by all kinds, and check_all."""
+
+from __future__ import annotations
+
+from sustain_tasks.constraints import CheckResult, check_all, check_loose, loose_variants
+from sustain_tasks.constraints.format import NoBold
+from sustain_tasks.constraints.length import MaxWords
+from sustain_tasks.constraints.lexical import NoCommas, StartsWith
+
+
+def test_variants_start_with_the_output_and_drop_wrappers() -> None:
+    output = "Sure, here it is:\n**Janet** sells eggs.\nHope this helps!"
+    variants = list(loose_variants(output))
+    assert variants[0] == output
+    assert "**Janet** sells eggs.\nHope this helps!" in variants
+    assert "Sure, here it is:\n**Janet** sells eggs." in variants
+    assert "**Janet** sells eggs." in variants
+    assert "Janet sells eggs." in variants
+    assert len(variants) == len(set(variants))
+
+
+def test_empty_output_has_itself_as_only_variant() -> None:
+    assert list(loose_variants("")) == [""]
+
+
+def test_loose_accepts_a_preamble_strict_does_not() -> None:
+    starts = StartsWith("Janet sells")
+    output = "Sure, here is the solution:\nJanet sells 16 eggs."
+    assert not starts.check(output)
+    assert check_loose(starts, output)
+    assert not check_loose(starts, "He sells eggs.\nThen more.\nJanet sells them.")
+
+
+def test_loose_drops_emphasis_markers() -> None:
+    assert not NoBold().check("The answer is **18**.")
+    assert check_loose(NoBold(), "The answer is **18**.")
+
+
+def test_loose_still_fails_real_violations() -> None:
+    assert not check_loose(NoCommas(), "a, b\nc, d\ne, f")
+    assert not check_loose(MaxWords(3), "one two three four\nfive six seven\neight nine")
+
+
+def test_check_all_reports_strict_and_loose() -> None:
+    output = "Sure!\nJanet sells 16, eggs.\nThat is all."
+    results = check_all([StartsWith("Janet sells"), NoCommas(), MaxWords(50)], output)
+    assert results == [
+        CheckResult("lexical:starts_with", StartsWith("Janet sells").describe(), False, True),
+        CheckResult("lexical:no_commas", NoCommas().describe(), False, False),
+        CheckResult("length:max_words", MaxWords(50).describe(), True, True),
+    ]
+    assert results[0].to_dict()["loose"] is True

@@ -1,0 +1,142 @@
+"""Offline models, prompt lookup and the ``sustain lm-eval`` argument handling."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from sustain_tasks.benchmarks import Item, get_benchmark
+from sustain_tasks.constraints import constraint_from_record
+from sustain_tasks.errors import SustainInputError
+from sustain_tasks.lm_eval import MODELS, include_path, prepare_argv, register_models
+from sustain_tasks.lm_eval.lookup import PromptIndex, variant_of_suffix
+from sustain_tasks.protocol import constrained_prompt, placebo_prompt
+
+pytestmark = pytest.mark.lm_eval
+
+LIMIT = constraint_from_record({"kind": "length:max_words", "params": {"limit": 500}})
+
+
+def _request(prompt: str, doc: Any = None, until: list[str] | None = None) -> Any:
+    return SimpleNamespace(args=(prompt, {"until": until or []}), doc=doc)
+
+
+@pytest.fixture(scope="module")
+def index(data_dir: Path) -> PromptIndex:
+    return PromptIndex(data_dir=data_dir)
+
+
+def test_lookup_by_prompt(index: PromptIndex, gsm8k_items: list[Item]) -> None:
+    bench = get_benchmark("gsm8k")
+    item = gsm8k_items[7]
+    plain = bench.prompt(item)
+    cases = {
+        plain: "plain",
+        constrained_prompt(plain, [LIMIT]): "constrained",
+        placebo_prompt(plain, [LIMIT], key=item.id): "placebo",
+        f"<|user|>\n{plain}\n<|assistant|>\n": "plain",
+    }
+    for prompt, variant in cases.items():
+        found = index.find(prompt)
+        assert found is not None, prompt
+        assert found.item == item
+        if not prompt.startswith("<|user|>"):
+            assert found.variant == variant
+    assert index.find("What is the capital of France?") is None
+
+
+def test_variant_of_suffix() -> None:
+    assert variant_of_suffix("") == "plain"
+    assert variant_of_suffix("\n\nIn your response, also follow these instructions:\n- x") == (
+        "constrained")
+    assert variant_of_suffix("\n\nTake your time.") == "placebo"
+    assert variant_of_suffix("\n\nSomething else entirely.") is None
+
+
+def test_reference_model_answers_by_doc_and_by_prompt(data_dir: Path,
+                                                      gsm8k_items: list[Item]) -> None:
+    from sustain_tasks.lm_eval.models import ReferenceLM
+
+    lm = ReferenceLM(data_dir=str(data_dir), batch_size=1, device="cpu")
+    item = gsm8k_items[3]
+    prompt = get_benchmark("gsm8k").prompt(item)
+    doc = {"task": "gsm8k", "id": item.id, "variant": "constrained"}
+    out = lm.generate_until([_request("unrelated text", doc), _request(prompt),
+                             _request(prompt, until=["\n"])])
+    assert out[0] == out[1] == item.reference
+    assert out[2] == item.reference.split("\n")[0]
+    with pytest.raises(SustainInputError, match="matches the prompt"):
+        lm.generate_until([_request("no such prompt")])
+    with pytest.raises(NotImplementedError):
+        lm.loglikelihood([])
+
+
+def test_replay_model_answers_per_variant(data_dir: Path, tmp_path: Path,
+                                          gsm8k_items: list[Item]) -> None:
+    from sustain_tasks.lm_eval.models import ReplayLM
+
+    path = tmp_path / "outputs.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "0", "output": "any variant"},
+        {"id": "1", "output": "plain one", "variant": "plain"},
+        {"id": "1", "output": "constrained one", "variant": "constrained"},
+    ]) + "\n")
+    lm = ReplayLM(outputs=str(path), data_dir=str(data_dir), tasks="gsm8k")
+    bench = get_benchmark("gsm8k")
+    p0, p1 = (bench.prompt(gsm8k_items[i]) for i in (0, 1))
+    out = lm.generate_until([
+        _request(p0), _request(constrained_prompt(p0, [LIMIT])),
+        _request(p1), _request(constrained_prompt(p1, [LIMIT])),
+        _request("ignored", {"task": "gsm8k", "id": "1", "variant": "constrained"}),
+    ])
+    assert out == ["any variant", "any variant", "plain one", "constrained one",
+                   "constrained one"]
+    with pytest.raises(SustainInputError, match="no recorded output") as info:
+        lm.generate_until([_request(bench.prompt(gsm8k_items[2]))])
+    assert info.value.path == str(path)
+
+
+def test_replay_model_errors(data_dir: Path, tmp_path: Path) -> None:
+    from sustain_tasks.lm_eval.models import ReplayLM
+
+    with pytest.raises(SustainInputError, match="outputs="):
+        ReplayLM(data_dir=str(data_dir))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "0", "output": "x"}\n{"id": "1"}\n')
+    with pytest.raises(SustainInputError) as info:
+        ReplayLM(outputs=str(bad), data_dir=str(data_dir))
+    assert (info.value.line, info.value.field) == (2, "output")
+
+
+def test_models_register_lazily_and_resolve() -> None:
+    from lm_eval.api.registry import get_model
+
+    register_models()
+    register_models()  # idempotent
+    from sustain_tasks.lm_eval.models import ReferenceLM, ReplayLM
+
+    assert get_model("sustain-reference") is ReferenceLM
+    assert get_model("sustain-replay") is ReplayLM
+    assert get_model("local-completions").__name__ == "LocalCompletionsAPI"
+    assert set(MODELS) == {"sustain-reference", "sustain-replay"}
+
+
+def test_prepare_argv() -> None:
+    here = str(include_path())
+    assert prepare_argv([]) == []
+    assert prepare_argv(["--help"]) == ["--help"]
+    assert prepare_argv(["--model", "hf", "--tasks", "x"]) == [
+        "--model", "hf", "--tasks", "x", "--include_path", here]
+    assert prepare_argv(["--include_path", "/elsewhere", "--tasks", "x"]) == [
+        "--include_path", "/elsewhere", "--tasks", "x"]
+    assert prepare_argv(["ls", "tasks"]) == ["ls", "tasks", "--include_path", here]
+    assert prepare_argv(["--model", "sustain-reference"])[-2:] == [
+        "--model_args", "model=sustain-reference"]
+    assert prepare_argv(["--model=sustain-replay", "--model_args", "outputs=o.jsonl"])[:3] == [
+        "--model=sustain-replay", "--model_args", "model=sustain-replay,outputs=o.jsonl"]
+    assert prepare_argv(["--model", "sustain-replay", "--model_args=model=m,outputs=o"])[:3] == [
+        "--model", "sustain-replay", "--model_args=model=m,outputs=o"]

@@ -1,0 +1,220 @@
+"""Pairing and metrics, on rows whose answers are counted by hand."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from sustain_tasks.errors import MissingDependencyError
+from sustain_tasks.report.formats import CSV_FIELDS, render, write_plot
+from sustain_tasks.report.readers import SampleRow, read_rows
+from sustain_tasks.report.score import compare_models, group_rows, score_rows
+from sustain_tasks.report.stats import wilson_interval
+from tests.report.builders import lm_line, sample_value, write_inspect_log, write_lmeval_run
+
+
+def row(sid: str, variant: str, correct: bool, *, model: str = "m", task: str = "gsm8k",
+        run: str = "run1", created: float = 1.0, kinds: tuple[str, ...] = (),
+        compliant: bool | None = None, loose: bool | None = None, mode: str | None = "self",
+        n_constraints: int | None = None) -> SampleRow:
+    return SampleRow(model=model, task=task, sample_id=sid, variant=variant,
+                     correct=correct, compliant=compliant, compliant_loose=loose, kinds=kinds,
+                     categories=tuple(dict.fromkeys(k.split(":")[0] for k in kinds)),
+                     n_constraints=len(kinds) if n_constraints is None else n_constraints,
+                     mode=mode, harness="inspect", run=run, created=created)
+
+
+def self_mode_rows() -> list[SampleRow]:
+    """10 items; 8 plain-correct get a constraint; 6 of those stay correct; 5 comply."""
+    rows = [row(str(i), "plain", i < 8) for i in range(10)]
+    kinds = {0: "length:max_words", 1: "length:max_words", 2: "lexical:no_commas",
+             3: "lexical:no_commas", 4: "format:no_bold", 5: "format:no_bold",
+             6: "length:max_lines", 7: "lexical:no_commas"}
+    for i in range(8):
+        rows.append(row(str(i), "constrained", i < 6, kinds=(kinds[i],), compliant=i in (0, 2,
+                        4, 6, 7), loose=i != 1))
+    return rows
+
+
+def test_self_mode_metrics_by_hand() -> None:
+    [report] = score_rows(self_mode_rows())
+    assert (report.model, report.task, report.mode, report.n_items) == ("m", "gsm8k", "self",
+                                                                        10)
+    assert (report.plain.k, report.plain.n) == (8, 10)
+    assert (report.constrained.k, report.constrained.n) == (6, 8)
+    assert (report.sustain.k, report.sustain.n) == (6, 8)
+    assert report.sustain.value == 0.75
+    low, high = wilson_interval(6, 8)
+    assert (report.sustain.ci_low, report.sustain.ci_high) == (low, high)
+    assert report.drop == pytest.approx(0.25)
+    assert (report.compliance.k, report.compliance.n) == (5, 8)
+    assert (report.compliance_loose.k, report.compliance_loose.n) == (7, 8)
+    # paired over the 8 items that ran both: b = plain right, constrained wrong = 2; c = 0
+    assert (report.n_paired, report.mcnemar_b, report.mcnemar_c) == (8, 2, 0)
+    assert report.mcnemar_p == 0.5
+    assert report.retest.n == 0
+    assert report.adjusted_interference is None
+
+
+def test_breakdowns_by_kind_and_category() -> None:
+    [report] = score_rows(self_mode_rows())
+    commas = report.by_kind["lexical:no_commas"]  # items 2, 3 kept, 7 lost; 2 and 7 comply
+    assert (commas.sustain.k, commas.sustain.n) == (2, 3)
+    assert (commas.compliance.k, commas.compliance.n) == (2, 3)
+    bold = report.by_kind["format:no_bold"]  # items 4, 5: both kept, 4 complies
+    assert (bold.sustain.k, bold.sustain.n) == (2, 2)
+    assert (bold.compliance.k, bold.compliance.n) == (1, 2)
+    length = report.by_category["length"]  # items 0, 1 kept, 6 lost
+    assert (length.sustain.k, length.sustain.n) == (2, 3)
+    assert set(report.by_category) == {"length", "lexical", "format"}
+
+
+def test_reference_mode_mcnemar_b1_c6() -> None:
+    # 12 items run both variants; 1 plain-right/constrained-wrong, 6 plain-wrong/right.
+    rows = []
+    for i in range(12):
+        plain_ok = i < 5
+        cons_ok = (i < 5 and i != 0) or (5 <= i < 11)
+        rows.append(row(str(i), "plain", plain_ok, mode="reference"))
+        rows.append(row(str(i), "constrained", cons_ok, kinds=("length:max_words",),
+                        compliant=True, mode="reference"))
+    [report] = score_rows(rows)
+    assert (report.mcnemar_b, report.mcnemar_c) == (1, 6)
+    assert report.mcnemar_p == 0.125
+    assert report.mode == "reference"
+    assert (report.sustain.k, report.sustain.n) == (4, 5)  # S is the plain-correct items
+    assert (report.constrained.k, report.constrained.n) == (10, 12)
+
+
+def test_items_without_constraints_are_not_in_s() -> None:
+    rows = [row("1", "plain", True), row("2", "plain", True),
+            row("1", "constrained", True, kinds=("length:max_words",)),
+            row("2", "constrained", False, kinds=(), n_constraints=0)]
+    [report] = score_rows(rows)
+    assert (report.sustain.k, report.sustain.n) == (1, 1)
+
+
+def test_controls_and_adjusted_interference() -> None:
+    rows = self_mode_rows()
+    for i in range(8):  # retest: 7 of 8 stay right; placebo: 6 of 8
+        rows.append(row(str(i), "retest", i != 3))
+        rows.append(row(str(i), "placebo", i not in (3, 4)))
+    [report] = score_rows(rows)
+    assert (report.retest.k, report.retest.n) == (7, 8)
+    assert (report.placebo.k, report.placebo.n) == (6, 8)
+    assert report.adjusted_interference == pytest.approx(7 / 8 - 6 / 8)
+
+
+def test_two_stage_runs_pair_and_duplicates_warn() -> None:
+    rows = [row("1", "plain", True, run="p-old", created=1.0),
+            row("1", "plain", False, run="p-new", created=2.0),
+            row("1", "constrained", True, run="c", created=3.0, kinds=("length:max_words",))]
+    warnings: list[str] = []
+    [group] = group_rows(rows, warnings)
+    assert group.runs == {"plain": "p-new", "constrained": "c"}
+    assert any("2 runs hold the plain variant" in w for w in warnings)
+    [report] = score_rows(rows)
+    assert report.sustain.n == 0  # the latest plain run got it wrong
+
+
+def test_anchor_run_keeps_one_inspect_log_together() -> None:
+    # a newer plain-only log must not replace the plain half of the self-mode log
+    rows = [row("1", "plain", True, run="self.eval", created=1.0),
+            row("1", "constrained", False, run="self.eval", created=1.0,
+                kinds=("length:max_words",)),
+            row("1", "plain", False, run="plain.eval", created=5.0)]
+    [group] = group_rows(rows, [])
+    assert group.runs["plain"] == "self.eval"
+    [report] = score_rows(rows)
+    assert (report.sustain.k, report.sustain.n) == (0, 1)
+
+
+def test_compare_models_is_antisymmetric_and_seeded() -> None:
+    a = self_mode_rows()
+    b = [SampleRow(**{**r.__dict__, "model": "other",
+                      "correct": r.correct if r.variant == "plain" else True}) for r in a]
+    reports = score_rows(a + b)
+    compare_models(reports, n_boot=300, seed=1)
+    ra = next(r for r in reports if r.model == "m")
+    rb = next(r for r in reports if r.model == "other")
+    ab, ba = ra.compare["other"], rb.compare["m"]
+    assert ab.estimate == pytest.approx(0.75 - 1.0)
+    assert ba.estimate == pytest.approx(-ab.estimate)
+    assert (ba.ci_low, ba.ci_high) == (-ab.ci_high, -ab.ci_low)
+    again = score_rows(a + b)
+    compare_models(again, n_boot=300, seed=1)
+    assert next(r for r in again if r.model == "m").compare["other"] == ab
+
+
+def test_json_has_the_contract_fields() -> None:
+    reports = score_rows(self_mode_rows())
+    lines = render(reports, "json").splitlines()
+    assert len(lines) == 1
+    obj = json.loads(lines[0])
+    for key in ("model", "task", "mode", "n_items", "plain_accuracy", "constrained_accuracy",
+                "sustain_score", "sustain_ci_low", "sustain_ci_high", "n_sustain",
+                "compliance", "mcnemar_p", "drop", "compliance_loose", "retest_retention",
+                "placebo_retention", "adjusted_interference", "by_kind", "by_category"):
+        assert key in obj, key
+    assert obj["sustain_score"] == 0.75
+    assert obj["n_sustain"] == 8
+    assert obj["plain_accuracy"] == 0.8
+    assert obj["retest_retention"] is None
+    assert obj["by_kind"]["format:no_bold"]["n_sustain"] == 2
+
+
+def test_csv_md_and_table() -> None:
+    reports = score_rows(self_mode_rows())
+    table = list(csv.DictReader(io.StringIO(render(reports, "csv"))))
+    assert list(table[0]) == list(CSV_FIELDS)
+    assert table[0]["sustain_score"] == "0.75"
+    assert table[0]["retest_retention"] == ""
+    md = render(reports, "md")
+    assert md.startswith("| model | task |")
+    assert "### m / gsm8k: by constraint kind" in md
+    text = render(reports, "table")
+    assert "0.750 [0.409, 0.929]" in text  # Wilson 6/8
+    assert "lexical:no_commas" in text
+    with pytest.raises(ValueError):
+        render(reports, "xml")
+
+
+def test_files_end_to_end(tmp_path: Path) -> None:
+    """An lm-eval two-stage run and an Inspect log of another model, scored together."""
+    lm = tmp_path / "lm" / "org__a"
+    write_lmeval_run(lm, {"sustain_gsm8k_plain": [
+        lm_line(i, str(i), acc=1.0 if i < 4 else 0.0) for i in range(5)]},
+        date="2026-01-01T10-00-00.000001", epoch=10.0, model_args="pretrained=org/a")
+    write_lmeval_run(lm, {"sustain_gsm8k_constrained": [
+        lm_line(i, str(i), acc=1.0 if i < 3 else 0.0, constraints=["length:max_words"],
+                compliance=1.0) for i in range(4)]},
+        date="2026-01-02T10-00-00.000001", epoch=20.0, model_args="pretrained=org/a")
+    log = write_inspect_log(tmp_path / "b.eval", [
+        {"id": str(i), "value": sample_value(1.0, 1.0, compliant=1.0)} for i in range(3)],
+        model="prov/b")
+    read = read_rows([tmp_path / "lm", log])
+    reports = {r.model: r for r in score_rows(read.rows)}
+    assert (reports["org/a"].sustain.k, reports["org/a"].sustain.n) == (3, 4)
+    assert reports["org/a"].harness == "lm-eval"
+    assert reports["org/a"].mode == "self"
+    assert (reports["prov/b"].sustain.k, reports["prov/b"].sustain.n) == (3, 3)
+
+
+def test_plot_without_matplotlib_says_how_to_install(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes the import fail
+    with pytest.raises(MissingDependencyError, match=r"sustainscore\[plot\]"):
+        write_plot(score_rows(self_mode_rows()), tmp_path / "p.png")
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_plot_draws_a_png(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "p.png"
+    write_plot(score_rows(self_mode_rows()), out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

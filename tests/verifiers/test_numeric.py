@@ -1,0 +1,90 @@
+"""Numeric answer extraction and comparison (GSM8K)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sustain_verifiers.numeric import (
+    extract_numeric_answer,
+    numbers_equal,
+    parse_number,
+    verify_numeric,
+)
+
+
+@pytest.mark.parametrize(
+    ("output", "expected", "method"),
+    [
+        ("She sells 9 eggs.\n#### 18", "18", "hashes"),
+        ("#### 1,200", "1,200", "hashes"),
+        ("#### $18.00", "$18.00", "hashes"),
+        ("First 3 then 4.\nThe answer is 18.", "18", "answer_marker"),
+        ("ANSWER: 18", "18", "answer_marker"),
+        ("Final answer: **18**", "18", "answer_marker"),
+        ("The final answer is $\\boxed{18}$.", "18", "boxed"),
+        ("So the total is \\boxed{\\$1{,}200}.", "$1,200", "boxed"),
+        ("\\boxed{18 \\text{ dollars}}", "18", "boxed"),
+        ("It costs $18.00 in total", "$18.00", "last_number"),
+        ("2 + 3 = 5 and then 1,200 remain", "1,200", "last_number"),
+        ("The answer is -5.", "-5", "answer_marker"),
+        ("The answer is 3/4", "3/4", "answer_marker"),
+        ("Answer: 12 is wrong; the answer is 13.", "13", "answer_marker"),
+        ("no numbers here", None, "none"),
+        ("", None, "none"),
+        ("   \n ", None, "none"),
+    ],
+)
+def test_extraction_forms(output: str, expected: str | None, method: str) -> None:
+    answer = extract_numeric_answer(output)
+    assert answer.text == expected
+    assert answer.method == method
+
+
+def test_strict_extraction_needs_hashes() -> None:
+    assert extract_numeric_answer("The answer is 18.", strict=True).text is None
+    assert extract_numeric_answer("work\n#### 18", strict=True).text == "18"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "equal"),
+    [
+        ("18", "18.00", True),
+        ("$1,200", "1200", True),
+        ("1,200.5", "1200.50", True),
+        ("\u22123", "-3", True),
+        ("3/4", "0.75", True),
+        ("45%", "45", True),
+        ("18", "81", False),
+        ("0.1", "0.10000001", False),
+        ("1/0", "1", False),
+        ("abc", "abc", False),
+    ],
+)
+def test_numbers_equal(a: str, b: str, equal: bool) -> None:
+    assert numbers_equal(a, b) is equal
+
+
+def test_parse_number_rejects_huge_and_junk() -> None:
+    assert parse_number("9" * 500) is None
+    assert parse_number("") is None
+    assert parse_number("1e999999999") is None  # exponent forms would build huge integers
+    assert parse_number("inf") is None
+    assert parse_number("NaN") is None
+
+
+def test_verdicts() -> None:
+    assert verify_numeric("so #### 18", "18").correct
+    assert not verify_numeric("so #### 17", "18").correct
+    empty = verify_numeric("", "18")
+    assert not empty.correct
+    assert empty.extracted is None
+    assert "no numeric answer" in empty.detail
+    assert not verify_numeric("#### 18", "eighteen").correct
+
+
+def test_long_hostile_output_is_fast() -> None:
+    hostile = ("1," * 100_000) + "\\boxed{" * 5000 + "(" * 50_000
+    start = time.perf_counter()
+    verify_numeric(hostile, "18")
+    assert time.perf_counter() - start < 5

@@ -1,0 +1,432 @@
+"""Competition-math final answers (MATH-500): extraction separate from equivalence.
+
+Extraction (:func:`extract_math_answer`) is pure string work in the calling process. It
+understands, most explicit first:
+
+1. ``\\boxed{...}`` / ``\\fbox{...}`` (the last one; nested and escaped braces are handled, so
+   ``\\boxed{\\frac{1}{2}}`` and ``\\boxed{\\{1, 2\\}}`` come out whole), also ``\\boxed 5``;
+2. an answer marker, the last of: ``The final answer is X`` (the Minerva style, with its
+   trailing "I hope it is correct."), ``ANSWER: X`` / ``Final answer: X`` at the start of a line
+   (markdown bold allowed), ``the answer is X``; when X contains ``$...$`` math, the first math
+   span is the answer (``the answer is $5$ apples`` gives ``5``);
+3. the whole output when it is a bare answer: one line of at most 60 characters (so saved
+   answers can be re-scored).
+
+The last inline ``$...$`` of an output is deliberately *not* used as a fallback: an output that
+states no final answer is judged wrong rather than credited with an intermediate result.
+Strict extraction (``strict=True``, the format the MATH-500 prompt asks for) accepts only
+``\\boxed{}``.
+
+Equivalence (:func:`math_equal`) first compares a conservative canonical string form (spacing,
+``\\left``/``\\right``, ``\\dfrac``, thin spaces, ``\\text{}`` wrappers, degree signs, dollar
+signs, choice letters such as ``(C)``), which decides most correct answers without any algebra.
+Otherwise the two answers are parsed from LaTeX and compared with ``math-verify`` (built on
+sympy): numbers, fractions, radicals, decimals within rounding, percentages, intervals and
+unions, tuples, sets and ``\\pm`` lists, matrices, equations such as ``x = 5``, units and text
+answers. That work runs in a bounded worker process (:mod:`sustain_verifiers._isolate`): a
+wall-clock timeout and an address-space cap, usable from any thread and inside an asyncio event
+loop (``signal.alarm`` is never used). Before it, a cheap screen refuses inputs that could only
+be hostile (longer than :data:`MAX_ANSWER_CHARS`, brackets nested deeper than
+:data:`MAX_NESTING`, power towers, numbers with more than :data:`MAX_DIGITS` digits); such an
+answer is judged not equivalent, with the reason in the verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sustain_verifiers._isolate import register_warm_up, run_bounded
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MAX_ANSWER_CHARS",
+    "MAX_DIGITS",
+    "MAX_NESTING",
+    "Equivalence",
+    "MathAnswer",
+    "MathVerdict",
+    "canonical_answer",
+    "extract_boxed",
+    "extract_math_answer",
+    "math_equal",
+    "screen_expression",
+    "verify_math",
+    "verify_math_async",
+]
+
+Method = Literal["boxed", "final_answer_is", "answer_line", "answer_is", "bare", "none"]
+How = Literal["string", "sympy", "refused", "timeout", "memory", "crashed", "error", "empty"]
+
+DEFAULT_TIMEOUT = 3.0
+"""Seconds one symbolic comparison may take before the answer is judged not equivalent."""
+
+MAX_OUTPUT_CHARS = 200_000
+"""Longer outputs are searched in their last part only, so extraction stays fast."""
+
+MAX_ANSWER_CHARS = 1_000
+"""Longer extracted answers are refused before any parsing (MATH-500 answers are < 60)."""
+
+MAX_NESTING = 10
+"""Deepest bracket nesting (``( [ {`` combined) an answer may have before it is refused."""
+
+MAX_DIGITS = 10_000
+"""Largest number of decimal digits a literal power or factorial may produce."""
+
+MAX_BARE_CHARS = 60
+"""An output this short, on one line and without markers, is taken as the answer itself."""
+
+_WORKER_FUNC = "sustain_verifiers.math:_compare_in_worker"
+register_warm_up("sustain_verifiers.math:_warm_up")
+
+
+# -- extraction ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MathAnswer:
+    """The final answer found in an output: its LaTeX as written and how it was found."""
+
+    text: str | None
+    method: Method
+
+
+_BOXED_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])\s*")
+_BRACE_TOKEN_RE = re.compile(r"\\.|[{}]", re.DOTALL)
+
+
+def _matching_braces(text: str) -> dict[int, int]:
+    """Position of each ``{`` → position of its ``}`` (escaped ``\\{``/``\\}`` ignored); linear."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for token in _BRACE_TOKEN_RE.finditer(text):
+        char = token.group()
+        if char == "{":
+            stack.append(token.start())
+        elif char == "}" and stack:
+            pairs[stack.pop()] = token.start()
+    return pairs
+
+
+def extract_boxed(text: str) -> list[str]:
+    """Contents of every ``\\boxed{...}`` / ``\\fbox{...}`` in ``text``, in order.
+
+    Braces nest (``\\boxed{\\frac{1}{2}}`` gives ``\\frac{1}{2}``) and escaped braces do not
+    count (``\\boxed{\\{1,2\\}}`` gives ``\\{1,2\\}``). ``\\boxed 5`` gives ``5``. An unclosed box
+    is skipped. Runs in time linear in ``len(text)``.
+    """
+    pairs: dict[int, int] | None = None
+    found: list[str] = []
+    for match in _BOXED_RE.finditer(text):
+        start = match.end()
+        if start < len(text) and text[start] == "{":
+            if pairs is None:
+                pairs = _matching_braces(text)
+            end = pairs.get(start)
+            if end is not None:
+                found.append(text[start + 1:end])
+        elif match.group().endswith((" ", "\t")):
+            bare = re.match(r"[^\s$]+", text[start:start + 200])
+            if bare:
+                found.append(bare.group())
+    return found
+
+
+_FINAL_IS_RE = re.compile(r"final\s+answer\s+is\s*:?", re.IGNORECASE)
+_ANSWER_LINE_RE = re.compile(
+    r"^[ \t>#*_]*(?:final\s+answer|answer)[ \t*_]*:[ \t*_]*", re.IGNORECASE | re.MULTILINE)
+_ANSWER_IS_RE = re.compile(r"\banswer\s+is\s*:?", re.IGNORECASE)
+_HOPE_RE = re.compile(r"\.?\s*I\s+hope\s+it\s+is\s+correct.*$", re.IGNORECASE | re.DOTALL)
+_MATH_SPAN_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+
+
+def _marker_content(text: str, start: int) -> str:
+    """The answer written after a marker ending at ``start``: up to the end of its line (or the
+    next line when the marker ends one), first math span preferred."""
+    rest = text[start:start + 2_000]
+    line, _, after = rest.lstrip(" \t").partition("\n")
+    if not line.strip():
+        line = after.strip().partition("\n")[0]
+    line = _HOPE_RE.sub("", line)
+    span = _MATH_SPAN_RE.search(line)
+    if span:
+        return next(g for g in span.groups() if g is not None).strip()
+    line = line.strip().strip("*_").strip()
+    # a sentence after the answer ("5. So we are done") is not part of it
+    line = re.split(r"\.\s+(?=[A-Z])|\.\s*$", line)[0]
+    return line.strip().rstrip(".").strip()
+
+
+def _last_match(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
+    last = None
+    for last in regex.finditer(text):  # noqa: B007 - only the last one is wanted
+        pass
+    return last
+
+
+def extract_math_answer(output: str, *, strict: bool = False) -> MathAnswer:
+    """Find the final answer stated in ``output`` (see the module docstring for the order).
+
+    With ``strict=True`` only the last ``\\boxed{}`` counts.
+    """
+    if not isinstance(output, str) or not output.strip():
+        return MathAnswer(None, "none")
+    text = output[-MAX_OUTPUT_CHARS:]
+    boxed = [b.strip() for b in extract_boxed(text)]
+    boxed = [b for b in boxed if b]
+    if boxed:
+        return MathAnswer(boxed[-1], "boxed")
+    if strict:
+        return MathAnswer(None, "none")
+    markers: list[tuple[int, Method]] = []
+    patterns: tuple[tuple[re.Pattern[str], Method], ...] = (
+        (_FINAL_IS_RE, "final_answer_is"), (_ANSWER_LINE_RE, "answer_line"),
+        (_ANSWER_IS_RE, "answer_is"))
+    for regex, method in patterns:
+        last = _last_match(regex, text)
+        if last is not None:
+            markers.append((last.end(), method))
+    # the last marker wins; where two end together the more specific (listed first) wins
+    for end, method in sorted(markers, key=lambda m: -m[0]):
+        content = _marker_content(text, end)
+        nested = _FINAL_IS_RE.search(content)
+        if nested:  # "ANSWER: The final answer is 5"
+            content = _marker_content(content, nested.end())
+        if content:
+            return MathAnswer(content, method)
+    stripped = text.strip()
+    if "\n" not in stripped and len(stripped) <= MAX_BARE_CHARS:
+        span = _MATH_SPAN_RE.fullmatch(stripped)
+        if span:
+            stripped = next(g for g in span.groups() if g is not None).strip()
+        return MathAnswer(stripped.rstrip(".").strip() or None, "bare")
+    return MathAnswer(None, "none")
+
+
+# -- canonical strings and the screen -----------------------------------------------------------
+_TEXT_WRAPPER_RE = re.compile(
+    r"\\(?:text|textbf|textit|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
+_DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree\b|\\text\{\s*degrees?\s*\}")
+_SPACING_RE = re.compile(r"\\[!,;: ]|\\q?quad\b|~")
+
+
+def _strip_math_delimiters(answer: str) -> str:
+    s = answer.strip()
+    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if len(s) > len(left) + len(right) and s.startswith(left) and s.endswith(right):
+            s = s[len(left):-len(right)].strip()
+    return s
+
+
+def canonical_answer(answer: str) -> str:
+    """A conservative canonical form: two answers with equal forms are certainly equivalent.
+
+    Removes spacing, ``\\left``/``\\right``, ``\\displaystyle``, thin spaces (``\\!``), dollar
+    signs, degree marks and ``\\text{}``-like wrappers; ``\\dfrac``/``\\tfrac`` become
+    ``\\frac``; a trailing period goes; a lone choice letter loses its parentheses (``(C)`` is
+    ``C``); purely alphabetic answers are lower-cased.
+    """
+    s = _strip_math_delimiters(answer)
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    s = s.replace("\\left", "").replace("\\right", "").replace("\\displaystyle", "")
+    s = _DEGREE_RE.sub("", s)
+    s = _SPACING_RE.sub("", s)
+    s = s.replace("\\$", "").replace("$", "")
+    for _ in range(3):
+        s, n = _TEXT_WRAPPER_RE.subn(r"\1", s)
+        if not n:
+            break
+    s = "".join(s.split()).rstrip(".")
+    for _ in range(5):
+        if s[:1] == "{" and s[-1:] == "}" and _matching_braces(s).get(0) == len(s) - 1:
+            s = s[1:-1]
+    choice = re.fullmatch(r"\(([A-Za-z])\)", s)
+    if choice:
+        s = choice.group(1).upper()
+    if re.fullmatch(r"[A-Za-z]{2,}", s):
+        s = s.lower()
+    return s
+
+
+_LITERAL_POWER_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^|\*\*)\s*(?:\{\s*(\d+)\s*\}|(\d))")
+_BIG = "\u03a9"  # stands for an already-huge literal while powers are folded
+_FACTORIAL_RE = re.compile(r"(\d+)\s*!")
+_POWER_RE = re.compile(r"\^|\*\*")
+
+
+def _power_depth(s: str) -> int:
+    """How deep exponents nest: ``x^2`` is 1, ``e^{x^2}`` is 2, ``9^{9^{9^9}}`` is 4."""
+    deepest = 0
+    stack: list[bool] = []  # for each open brace: does it open an exponent?
+    pending = False
+    i = 0
+    while i < len(s):
+        if s.startswith("**", i) or s[i] == "^":
+            level = sum(stack) + 1
+            deepest = max(deepest, level)
+            pending = True
+            i += 2 if s[i] == "*" else 1
+            continue
+        char = s[i]
+        if char == "{":
+            stack.append(pending)
+        elif char == "}" and stack:
+            stack.pop()
+        if not char.isspace():
+            pending = False
+        i += 1
+    return deepest
+
+
+def screen_expression(answer: str) -> str | None:
+    """Why ``answer`` is refused before any parsing, or None when it may be parsed.
+
+    Refused: more than :data:`MAX_ANSWER_CHARS` characters, brackets nested deeper than
+    :data:`MAX_NESTING`, exponents nested three or more deep, and literal powers or
+    factorials with more than :data:`MAX_DIGITS` digits (``9^{9^{9}}``, ``3^{100000000}``,
+    ``100000!``). Cheap: linear in the (capped) length.
+    """
+    if len(answer) > MAX_ANSWER_CHARS:
+        return f"longer than {MAX_ANSWER_CHARS} characters"
+    depth = deepest = 0
+    for char in answer:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+    if deepest > MAX_NESTING:
+        return f"brackets nested deeper than {MAX_NESTING}"
+    if _power_depth(answer) >= 3:
+        return "exponents nested three or more deep"
+    for match in _FACTORIAL_RE.finditer(answer):
+        n = int(match.group(1)) if len(match.group(1)) < 8 else 10**8
+        if n > 3_000:  # 3000! has about 9100 digits
+            return f"factorial with more than {MAX_DIGITS} digits"
+    # fold literal powers innermost first (9^{9^9} → 9^{387420489} → too big)
+    s = re.sub(r"\s+", "", answer)
+    for _ in range(50):
+        power = _LITERAL_POWER_RE.search(s)
+        if power is None:
+            break
+        base = float(power.group(1))
+        exponent_text = power.group(2) or power.group(3)
+        if len(exponent_text) > 12:
+            return f"power with more than {MAX_DIGITS} digits"
+        exponent = int(exponent_text)
+        digits = exponent * math.log10(base) if base > 1 else 0.0
+        if digits > MAX_DIGITS:
+            return f"power with more than {MAX_DIGITS} digits"
+        value = str(round(base**exponent)) if digits < 15 else _BIG
+        s = s[:power.start()] + value + s[power.end():]
+        if _BIG in s and re.search(rf"(?:\^|\*\*)\{{?{_BIG}", s):
+            return f"power with more than {MAX_DIGITS} digits"
+    return None
+
+
+# -- equivalence --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Equivalence:
+    """Whether two answers are equivalent, and how that was decided.
+
+    ``how`` is ``string`` (equal canonical forms), ``sympy`` (compared by math-verify),
+    ``refused`` (the screen refused an answer), ``timeout``/``memory``/``crashed``/``error``
+    (the bounded comparison gave no result: not equivalent) or ``empty``.
+    """
+
+    equal: bool
+    how: How
+    reason: str = ""
+
+
+def math_equal(gold: str, pred: str, *, timeout: float = DEFAULT_TIMEOUT) -> Equivalence:
+    """Whether ``pred`` is mathematically equivalent to the reference answer ``gold``.
+
+    Never raises on any string input and returns within about ``timeout`` seconds (plus the
+    one-off start of a worker process). ``gold`` is the reference: the comparison is not
+    symmetric for equations (``x = 5`` is accepted for ``5``).
+    """
+    if not isinstance(gold, str) or not isinstance(pred, str):
+        return Equivalence(False, "empty", "an answer is not a string")
+    if not gold.strip() or not pred.strip():
+        return Equivalence(False, "empty", "an answer is empty")
+    for who, answer in (("answer", pred), ("reference", gold)):
+        if len(answer) > MAX_ANSWER_CHARS:
+            return Equivalence(False, "refused",
+                               f"{who} refused: longer than {MAX_ANSWER_CHARS} characters")
+    if canonical_answer(gold) == canonical_answer(pred) != "":
+        return Equivalence(True, "string", "same canonical form")
+    for who, answer in (("answer", pred), ("reference", gold)):
+        refused = screen_expression(_strip_math_delimiters(answer))
+        if refused:
+            return Equivalence(False, "refused", f"{who} refused: {refused}")
+    outcome = run_bounded(_WORKER_FUNC, _strip_math_delimiters(gold),
+                          _strip_math_delimiters(pred), timeout=timeout)
+    if not outcome.ok:
+        kind: How = outcome.error if outcome.error in ("timeout", "memory", "crashed") else "error"
+        return Equivalence(False, kind, outcome.message or kind)
+    value: Any = outcome.value
+    if not isinstance(value, dict) or not isinstance(value.get("equal"), bool):
+        return Equivalence(False, "error", "malformed result from the comparison worker")
+    return Equivalence(value["equal"], "sympy", str(value.get("reason", "")))
+
+
+@dataclass(frozen=True)
+class MathVerdict:
+    """The verdict on one output: correctness, the extracted answer and an explanation."""
+
+    correct: bool
+    extracted: str | None
+    method: Method
+    how: How | None
+    detail: str
+
+
+def verify_math(output: str, target: str, *, strict: bool = False,
+                timeout: float = DEFAULT_TIMEOUT) -> MathVerdict:
+    """Judge ``output`` against the reference answer ``target`` (LaTeX).
+
+    Args:
+        output: A model's full output.
+        target: The reference final answer, e.g. ``\\frac{14}{3}``.
+        strict: Accept only a ``\\boxed{}`` answer (the format the prompt asks for).
+        timeout: Seconds the symbolic comparison may take.
+    """
+    answer = extract_math_answer(output, strict=strict)
+    if answer.text is None:
+        what = "no \\boxed{} answer found" if strict else "no final answer found"
+        return MathVerdict(False, None, "none", None, what)
+    eq = math_equal(target, answer.text, timeout=timeout)
+    sign = "==" if eq.equal else "!="
+    detail = f"{answer.text!r} ({answer.method}) {sign} {target!r} [{eq.how}"
+    detail += f": {eq.reason}]" if eq.reason else "]"
+    return MathVerdict(eq.equal, answer.text, answer.method, eq.how, detail)
+
+
+async def verify_math_async(output: str, target: str, *, strict: bool = False,
+                            timeout: float = DEFAULT_TIMEOUT) -> MathVerdict:
+    """:func:`verify_math` without blocking the running event loop."""
+    return await asyncio.to_thread(verify_math, output, target, strict=strict, timeout=timeout)
+
+
+# -- the part that runs inside the bounded worker -----------------------------------------------
+def _warm_up() -> None:
+    """Import and exercise the parser once, so the first timed comparison is fast."""
+    _compare_in_worker("\\frac{1}{2}", "0.5")
+
+
+def _compare_in_worker(gold: str, pred: str) -> dict[str, Any]:
+    """Parse both answers and compare them with math-verify (its own timeouts disabled: they
+    use ``signal.alarm``; the worker's deadline bounds the time instead)."""
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+
+    config = [LatexExtractionConfig(), ExprExtractionConfig()]
+    parsed_gold = parse(f"\\boxed{{{gold}}}", extraction_config=config, parsing_timeout=None)
+    parsed_pred = parse(f"\\boxed{{{pred}}}", extraction_config=config, parsing_timeout=None)
+    if not parsed_gold:
+        return {"equal": False, "reason": "the reference could not be parsed"}
+    if not parsed_pred:
+        return {"equal": False, "reason": "the answer could not be parsed"}
+    equal = bool(verify(parsed_gold, parsed_pred, timeout_seconds=None))
+    return {"equal": equal, "reason": "equivalent" if equal else "not equivalent"}
