@@ -55,6 +55,12 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> Path | None:
     if chosen is None:
         return None
     path = Path(chosen).expanduser()
+    if not path.is_absolute() and not path.is_dir():
+        # Inspect runs a task file from the file's own folder; a relative path given on the
+        # command line means the shell's working directory, which $PWD still names.
+        shell_cwd = os.environ.get("PWD")
+        if shell_cwd and (Path(shell_cwd) / path).is_dir():
+            path = Path(shell_cwd) / path
     if not path.is_dir():
         raise MissingDataError(f"data folder {path} does not exist (from "
                                f"{'data_dir' if data_dir else DATA_DIR_ENV})")

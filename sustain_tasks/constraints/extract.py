@@ -104,12 +104,32 @@ def extract_constraints(
             found = None
         if found is not None:
             pool.append(found)
+    return _compose(pool, k, ctx)
+
+
+def _compose(pool: list[Constraint], k: int, ctx: SourceContext) -> list[Constraint]:
+    """Pick up to ``k`` non-conflicting constraints, spreading them over categories.
+
+    Categories are visited in a seeded random order, one constraint each per round, so a
+    category with many kinds (length) is not drawn more often than one with few.
+    """
     rng = ctx.rng("compose")
-    rng.shuffle(pool)
+    by_category: dict[str, list[Constraint]] = {}
+    for c in pool:
+        by_category.setdefault(c.category, []).append(c)
+    categories = sorted(by_category)
+    rng.shuffle(categories)
+    for members in by_category.values():
+        rng.shuffle(members)
     chosen: list[Constraint] = []
-    for candidate in pool:
-        if len(chosen) == k:
-            break
-        if not any(conflicts(candidate, c) for c in chosen):
-            chosen.append(candidate)
+    while len(chosen) < k and any(by_category.values()):
+        for category in categories:
+            members = by_category[category]
+            while members:
+                candidate = members.pop()
+                if not any(conflicts(candidate, c) for c in chosen):
+                    chosen.append(candidate)
+                    break
+            if len(chosen) == k:
+                break
     return chosen
