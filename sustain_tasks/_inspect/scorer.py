@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
@@ -130,6 +131,8 @@ def sustain_scorer(benchmark: str, data_dir: str | None = None) -> Scorer:
         except SustainError:  # verifiers that need more than the target say so
             item = None
         with located_errors():
-            return score_record(bench, record, target.text, item)
+            # verifiers may take a while (sympy, sandboxed tests): keep the event loop free
+            return await anyio.to_thread.run_sync(score_record, bench, record, target.text,
+                                                  item)
 
     return score

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import anyio
 from inspect_ai.model import ChatMessageUser
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
@@ -102,7 +103,9 @@ def sustain_solver(
         if mode == "reference":
             constraints = constraints_from_reference(item)
             record["constraint_source"] = "reference"
-        elif bench.verify(plain_output, item.target, item).correct:
+        elif (await anyio.to_thread.run_sync(bench.verify, plain_output, item.target,
+                                             item)).correct:
+            # verifiers may take a while (sympy, sandboxed tests): keep the event loop free
             constraints = bench.constraints_for(item, plain_output, k=k, kinds=kinds,
                                                 seed=seed)
             record["constraint_source"] = "self"
