@@ -19,8 +19,10 @@ from inspect_ai import task
 
 from sustain_tasks._inspect.modelapi import sustain
 from sustain_tasks.gsm8k import gsm8k
+from sustain_tasks.hotpotqa import hotpotqa
+from sustain_tasks.math500 import math500
 
-__all__ = ["gsm8k", "sustain"]
+__all__ = ["gsm8k", "hotpotqa", "math500", "sustain"]
 
 PACKAGE = "sustain_tasks"
 
@@ -35,4 +37,5 @@ def _namespaced(task_fn: Callable[..., Any]) -> None:
         task(name=f"{PACKAGE}/{name}")(getattr(task_fn, "__wrapped__", task_fn))
 
 
-_namespaced(gsm8k)
+for _task_fn in (gsm8k, math500, hotpotqa):
+    _namespaced(_task_fn)

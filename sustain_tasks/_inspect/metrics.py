@@ -2,7 +2,8 @@
 
 Each sample's ``Score.value`` holds ``plain``, ``constrained``, ``compliant``,
 ``compliant_loose``, ``placebo``, ``retest`` (1.0, 0.0, or None when that generation did not
-run), ``in_s`` (1.0 when the item belongs to S) and ``n_constraints``. A metric whose
+run), ``in_s`` (1.0 when the item belongs to S), ``n_constraints``, and for benchmarks that
+grade answers ``plain_f1`` / ``constrained_f1`` (None otherwise). A metric whose
 denominator is empty reports NaN (e.g. ``constrained_accuracy`` in plain mode).
 
 All metrics read unreduced scores: with several epochs every (sample, epoch) pair counts as
@@ -22,9 +23,11 @@ __all__ = [
     "compliance",
     "compliance_loose",
     "constrained_accuracy",
+    "constrained_f1",
     "n_sustain",
     "placebo_retention",
     "plain_accuracy",
+    "plain_f1",
     "rate",
     "retest_retention",
     "sustain_score",
@@ -146,5 +149,25 @@ def retest_retention() -> Metric:
 
     def compute(scores: list[SampleScore]) -> Value:
         return rate(scores, "retest", where=_in_s)
+
+    return compute
+
+
+@metric(scores="unreduced")
+def plain_f1() -> Metric:
+    """Mean graded score (token F1) of the plain answers, for benchmarks that grade."""
+
+    def compute(scores: list[SampleScore]) -> Value:
+        return rate(scores, "plain_f1")
+
+    return compute
+
+
+@metric(scores="unreduced")
+def constrained_f1() -> Metric:
+    """Mean graded score (token F1) of the constrained answers (over those that ran)."""
+
+    def compute(scores: list[SampleScore]) -> Value:
+        return rate(scores, "constrained_f1")
 
     return compute

@@ -35,7 +35,7 @@ __all__ = ["SCORE_KEYS", "score_record", "sustain_scorer"]
 
 SCORE_KEYS: tuple[str, ...] = (
     "plain", "constrained", "compliant", "compliant_loose", "placebo", "retest", "in_s",
-    "n_constraints",
+    "n_constraints", "plain_f1", "constrained_f1",
 )
 """The keys of every ``Score.value`` this scorer returns."""
 
@@ -64,6 +64,7 @@ def score_record(bench: Benchmark, record: dict[str, Any], target: str,
     value["plain"] = _flag(plain.correct)
     value["in_s"] = _flag(plain.correct and bool(constraints))
     value["n_constraints"] = len(constraints)
+    value["plain_f1"] = plain.score
     per_constraint: list[dict[str, Any]] = []
     if second is not None and second_variant == "constrained":
         checks = check_all(constraints, str(second_output))
@@ -71,6 +72,7 @@ def score_record(bench: Benchmark, record: dict[str, Any], target: str,
         value["constrained"] = _flag(second.correct)
         value["compliant"] = _flag(all(c.strict for c in checks))
         value["compliant_loose"] = _flag(all(c.loose for c in checks))
+        value["constrained_f1"] = second.score
     elif second is not None and second_variant in ("placebo", "retest"):
         value[str(second_variant)] = _flag(second.correct)
 

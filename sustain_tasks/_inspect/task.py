@@ -21,9 +21,11 @@ from .metrics import (
     compliance,
     compliance_loose,
     constrained_accuracy,
+    constrained_f1,
     n_sustain,
     placebo_retention,
     plain_accuracy,
+    plain_f1,
     retest_retention,
     sustain_score,
 )
@@ -96,8 +98,8 @@ def validate_args(benchmark: str, mode: Any = "self", k: Any = 1, kinds: Any = N
     return TaskArgs(checked_mode, checked_k, checked_kinds, checked_seed, folder)
 
 
-def mode_metrics(mode: Mode) -> list[Metric | dict[str, list[Metric]]]:
-    """The task metrics reported in ``mode``."""
+def mode_metrics(mode: Mode, graded: bool = False) -> list[Metric | dict[str, list[Metric]]]:
+    """The task metrics reported in ``mode`` (with F1 for benchmarks that grade answers)."""
     metrics: list[Metric | dict[str, list[Metric]]] = [
         plain_accuracy(), constrained_accuracy(), sustain_score(), compliance(),
         compliance_loose(), n_sustain(),
@@ -106,6 +108,8 @@ def mode_metrics(mode: Mode) -> list[Metric | dict[str, list[Metric]]]:
         metrics.append(placebo_retention())
     elif mode == "retest":
         metrics.append(retest_retention())
+    if graded:
+        metrics += [plain_f1(), constrained_f1()]
     return metrics
 
 
@@ -144,7 +148,7 @@ def build_task(
         solver=sustain_solver(bench.name, mode=args.mode, k=args.k, kinds=args.kinds,
                               seed=args.seed, data_dir=args.data_dir),
         scorer=sustain_scorer(bench.name, data_dir=args.data_dir),
-        metrics=mode_metrics(args.mode),
+        metrics=mode_metrics(args.mode, bench.graded),
         metadata={"benchmark": bench.name, "mode": args.mode, "k": args.k,
                   "kinds": args.kinds, "seed": args.seed},
     )

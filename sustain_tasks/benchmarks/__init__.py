@@ -12,6 +12,8 @@ __all__ = ["BENCHMARKS", "Benchmark", "Item", "Verdict", "get_benchmark"]
 
 BENCHMARKS: dict[str, str] = {
     "gsm8k": "sustain_tasks.benchmarks.gsm8k:GSM8K",
+    "math500": "sustain_tasks.benchmarks.math500:MATH500",
+    "hotpotqa": "sustain_tasks.benchmarks.hotpotqa:HotpotQA",
 }
 """Benchmark name → ``module:Class``."""
 

@@ -96,7 +96,9 @@ def _add_compound(group: list[str], found: set[Decimal]) -> None:
 
 
 def _normalize_text(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
+    # fold accents too, so "Zurich" reveals "Zürich"
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"[^\w\s]", " ", text)
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
@@ -113,6 +115,9 @@ def leaks_answer(text: str, answers: Iterable[str]) -> bool:
     text_numbers: set[Decimal] | None = None
     norm_text = _normalize_text(text)
     text_tokens = set(norm_text.split())
+    # plural forms reveal the singular ("Americans" reveals "American")
+    text_tokens |= {t[:-1] for t in text_tokens if len(t) > 4 and t.endswith("s")}
+    text_tokens |= {t[:-2] for t in text_tokens if len(t) > 5 and t.endswith("es")}
     for answer in answers:
         if not answer or not answer.strip():
             continue

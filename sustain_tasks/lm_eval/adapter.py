@@ -286,8 +286,9 @@ flexible_extract = _make_filter("flexible-extract", strict=False)
 # -- metrics ---------------------------------------------------------------------------------
 
 def process_results(doc: Mapping[str, Any], results: Sequence[Any]) -> dict[str, float]:
-    """Per-document metrics: ``acc``; for the constrained variant also ``compliance`` (every
-    constraint satisfied strictly) and ``compliance_loose``. Each is 0.0 or 1.0.
+    """Per-document metrics: ``acc``; ``f1`` when the benchmark grades answers (HotpotQA);
+    for the constrained variant also ``compliance`` (every constraint satisfied strictly) and
+    ``compliance_loose``. Each but ``f1`` is 0.0 or 1.0.
 
     ``results`` holds one response per request: a :class:`FilteredAnswer` from one of the
     filters above, or a raw string (then judged as ``flexible-extract`` would).
@@ -301,6 +302,8 @@ def process_results(doc: Mapping[str, Any], results: Sequence[Any]) -> dict[str,
         raw = _raw_text(response)
         verdict = _verdict(doc, raw, strict=False)
     metrics = {"acc": 1.0 if verdict.correct else 0.0}
+    if verdict.score is not None:  # a graded score beside the verdict (token F1 for QA)
+        metrics["f1"] = float(verdict.score)
     if doc.get("variant") == "constrained":
         records = doc.get("constraints") or []
         constraints = [constraint_from_record(r, field=f"doc.constraints[{i}]")

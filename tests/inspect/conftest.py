@@ -52,7 +52,8 @@ def _value(plain: float, constrained: float | None, compliant: float | None,
     ran = constrained is not None
     return {"plain": plain, "constrained": constrained, "compliant": compliant,
             "compliant_loose": loose, "placebo": None, "retest": None,
-            "in_s": 1.0 if ran else 0.0, "n_constraints": 1 if ran else 0}
+            "in_s": 1.0 if ran else 0.0, "n_constraints": 1 if ran else 0,
+            "plain_f1": None, "constrained_f1": None}
 
 
 def replay_case(folder: Path, items: Sequence[Item]) -> ReplayCase:

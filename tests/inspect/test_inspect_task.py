@@ -158,7 +158,9 @@ def test_every_mode_with_the_reference_model(inspect_env: Path, mode: str,
         score = sample.scores["sustain_scorer"]
         assert isinstance(score.value, dict)
         assert set(score.value) == {"plain", "constrained", "compliant", "compliant_loose",
-                                    "placebo", "retest", "in_s", "n_constraints"}
+                                    "placebo", "retest", "in_s", "n_constraints",
+                                    "plain_f1", "constrained_f1"}
+        assert score.value["plain_f1"] is None  # GSM8K verdicts are not graded
         assert score.metadata is not None
         assert score.metadata["mode"] == mode
 

@@ -16,7 +16,8 @@ an event loop, so instead the work runs in a separate, long-lived worker process
 Workers are plain ``python -m sustain_verifiers._isolate`` child processes that talk JSON lines
 over their standard input and output, so nothing depends on the ``multiprocessing`` start
 method or on re-importing the caller's ``__main__``. Only functions inside the
-``sustain_verifiers`` package can be called, with JSON arguments and a JSON result.
+``sustain_verifiers`` package can be called, with JSON arguments and a JSON result. A worker's
+standard error is discarded unless ``SUSTAIN_WORKER_STDERR`` is set (for debugging).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "DEFAULT_POOL_SIZE",
     "Outcome",
     "WorkerPool",
+    "WorkerStartupError",
     "default_pool",
     "register_warm_up",
     "run_bounded",
@@ -87,6 +89,10 @@ class Outcome:
     error: ErrorKind | None = None
     message: str = ""
     seconds: float = 0.0
+
+
+class WorkerStartupError(RuntimeError):
+    """No worker process could be started (a broken installation, not a bad answer)."""
 
 
 class _Timeout(Exception):
@@ -272,7 +278,8 @@ class WorkerPool:
     def _replace(self, worker: _Worker) -> _Worker | None:
         """Kill ``worker`` and start its successor at once (it warms up in the background)."""
         worker.kill()
-        self.restarts += 1
+        with self._cond:
+            self.restarts += 1
         if self._closed:
             return None
         try:
@@ -411,6 +418,21 @@ async def run_bounded_async(func: str, *args: Any, timeout: float) -> Outcome:
 
 
 # -- the worker side ----------------------------------------------------------------------------
+def _probe(action: str, amount: float = 0.0) -> str:
+    """Misbehave on purpose, to test the pool: ``sleep`` for ``amount`` seconds, ``allocate``
+    ``amount`` MiB, ``crash`` the process, ``raise`` an exception, or ``echo``."""
+    if action == "sleep":
+        time.sleep(amount)
+    elif action == "allocate":
+        block = bytearray(int(amount * 1024 * 1024))
+        return f"allocated {len(block)} bytes"
+    elif action == "crash":
+        os._exit(70)
+    elif action == "raise":
+        raise ArithmeticError("probe")
+    return action
+
+
 def _resolve(spec: str, cache: dict[str, Callable[..., Any]]) -> Callable[..., Any]:
     if spec not in cache:
         _check_spec(spec)

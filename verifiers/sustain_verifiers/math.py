@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sustain_verifiers._isolate import register_warm_up, run_bounded
+from sustain_verifiers._isolate import WorkerStartupError, register_warm_up, run_bounded
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -225,7 +225,8 @@ def canonical_answer(answer: str) -> str:
     Removes spacing, ``\\left``/``\\right``, ``\\displaystyle``, thin spaces (``\\!``), dollar
     signs, degree marks and ``\\text{}``-like wrappers; ``\\dfrac``/``\\tfrac`` become
     ``\\frac``; a trailing period goes; a lone choice letter loses its parentheses (``(C)`` is
-    ``C``); purely alphabetic answers are lower-cased.
+    ``C``); words (four or more letters, or any letters written in ``\text{}``) are
+    lower-cased, while short letter strings such as ``xy`` keep their case.
     """
     s = _strip_math_delimiters(answer)
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
@@ -233,8 +234,10 @@ def canonical_answer(answer: str) -> str:
     s = _DEGREE_RE.sub("", s)
     s = _SPACING_RE.sub("", s)
     s = s.replace("\\$", "").replace("$", "")
+    wrapped = False
     for _ in range(3):
         s, n = _TEXT_WRAPPER_RE.subn(r"\1", s)
+        wrapped = wrapped or n > 0
         if not n:
             break
     s = "".join(s.split()).rstrip(".")
@@ -244,12 +247,14 @@ def canonical_answer(answer: str) -> str:
     choice = re.fullmatch(r"\(([A-Za-z])\)", s)
     if choice:
         s = choice.group(1).upper()
-    if re.fullmatch(r"[A-Za-z]{2,}", s):
+    # words are compared without case; short letter strings may be products of variables
+    if re.fullmatch(r"[A-Za-z]{4,}", s) or (wrapped and re.fullmatch(r"[A-Za-z]{2,}", s)):
         s = s.lower()
     return s
 
 
-_LITERAL_POWER_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:\^|\*\*)\s*(?:\{\s*(\d+)\s*\}|(\d))")
+_LITERAL_POWER_RE = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(?:\^\s*(?:\{\s*(\d+)\s*\}|(\d))|\*\*\s*(?:\{\s*(\d+)\s*\}|(\d+)))")
 _BIG = "\u03a9"  # stands for an already-huge literal while powers are folded
 _FACTORIAL_RE = re.compile(r"(\d+)\s*!")
 _POWER_RE = re.compile(r"\^|\*\*")
@@ -311,7 +316,7 @@ def screen_expression(answer: str) -> str | None:
         if power is None:
             break
         base = float(power.group(1))
-        exponent_text = power.group(2) or power.group(3)
+        exponent_text = next(g for g in power.groups()[1:] if g is not None)
         if len(exponent_text) > 12:
             return f"power with more than {MAX_DIGITS} digits"
         exponent = int(exponent_text)
@@ -344,8 +349,9 @@ def math_equal(gold: str, pred: str, *, timeout: float = DEFAULT_TIMEOUT) -> Equ
     """Whether ``pred`` is mathematically equivalent to the reference answer ``gold``.
 
     Never raises on any string input and returns within about ``timeout`` seconds (plus the
-    one-off start of a worker process). ``gold`` is the reference: the comparison is not
-    symmetric for equations (``x = 5`` is accepted for ``5``).
+    one-off start of a worker process). Raises :class:`WorkerStartupError` only when no worker
+    process can be started at all (e.g. math-verify is not installed). ``gold`` is the
+    reference: the comparison is not symmetric for equations (``x = 5`` is accepted for ``5``).
     """
     if not isinstance(gold, str) or not isinstance(pred, str):
         return Equivalence(False, "empty", "an answer is not a string")
@@ -363,6 +369,9 @@ def math_equal(gold: str, pred: str, *, timeout: float = DEFAULT_TIMEOUT) -> Equ
             return Equivalence(False, "refused", f"{who} refused: {refused}")
     outcome = run_bounded(_WORKER_FUNC, _strip_math_delimiters(gold),
                           _strip_math_delimiters(pred), timeout=timeout)
+    if outcome.error == "startup":
+        # an environment problem, not the answer's fault: never turn it into a verdict
+        raise WorkerStartupError(f"cannot compare math answers: {outcome.message}")
     if not outcome.ok:
         kind: How = outcome.error if outcome.error in ("timeout", "memory", "crashed") else "error"
         return Equivalence(False, kind, outcome.message or kind)

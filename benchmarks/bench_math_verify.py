@@ -1,0 +1,237 @@
+"""Time the MATH-500 verifier: the 500 references, the symbolic path, hostile answers.
+
+Usage::
+
+    python benchmarks/bench_math_verify.py [--data-dir DIR] [--out benchmarks/RESULTS.md]
+
+The data folder defaults to ``$SUSTAIN_DATA_DIR``, else ``../shared/data`` beside the checkout.
+Results are printed and written as a Markdown report. Measurements use only the standard
+library: ``time.perf_counter`` for wall time, ``tracemalloc`` for the calling process's peak
+Python allocations and ``resource.getrusage(RUSAGE_CHILDREN)`` for the largest worker's peak
+resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import resource
+import statistics
+import sys
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "verifiers")]
+
+from sustain_verifiers._isolate import default_pool, run_bounded  # noqa: E402
+from sustain_verifiers.math import (  # noqa: E402
+    DEFAULT_TIMEOUT,
+    math_equal,
+    verify_math,
+    verify_math_async,
+)
+
+from sustain_tasks.benchmarks.math500 import MATH500  # noqa: E402
+
+HOSTILE: dict[str, str] = {
+    "power tower 9^9^9^9": "9^{9^{9^{9}}}",
+    "power tower 9^9^9": "9^{9^{9}}",
+    "literal power 3^100000000": "3^{100000000}",
+    "root of 10^10^10": "\\sqrt{10^{10^{10}}}",
+    "factorial 10^9!": "1000000000!",
+    "3000 nested parentheses": "(" * 3000 + "1" + ")" * 3000,
+    "3000 nested braces": "{" * 3000 + "1" + "}" * 3000,
+    "40 nested fractions": "\\frac{" * 40 + "1" + "}{2}" * 40,
+    "200 kB sum": "1+" * 100_000 + "1",
+    "200 kB of one letter": "x" * 200_000,
+    "division by zero": "\\frac{1}{0}",
+    "zero over zero": "\\frac{0}{0}",
+    "infinity minus infinity": "\\infty - \\infty",
+    "huge symbolic exponent": "x^{100000000}+1",
+    "10 nested parentheses (at the cap)": "(" * 10 + "1" + ")" * 10,
+    "huge binomial (timeout path)": "\\binom{1000000000}{500000000}",
+    "polynomial blow-up (timeout path)": "(x+1)^{10000}-(x-1)^{10000}",
+    "huge product (timeout path)": "\\prod_{k=1}^{100000000} k",
+    "Gamma(10^9) (timeout path)": "\\Gamma(10^{9})",
+}
+
+WHOLE_OUTPUTS: dict[str, str] = {
+    "30000 unclosed \\boxed{": "\\boxed{" * 30_000,
+    "200 kB of dollar signs": "$" * 200_000,
+    "marker then 100k parentheses": "The final answer is " + "(" * 100_000,
+}
+
+
+def stats(seconds: Sequence[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+    return {
+        "total": sum(ordered),
+        "mean": statistics.fmean(ordered),
+        "p50": ordered[len(ordered) // 2],
+        "p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+        "max": ordered[-1],
+    }
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
+
+
+def ms(x: float) -> str:
+    return f"{1000 * x:.1f} ms"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=os.environ.get("SUSTAIN_DATA_DIR")
+                        or str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "RESULTS.md"))
+    args = parser.parse_args(argv)
+
+    bench = MATH500()
+    items = bench.load(args.data_dir)
+    lines: list[str] = []
+
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    say("# MATH-500 verifier benchmark")
+    say()
+    say(f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}")
+    say(f"- load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    say(f"- per-comparison timeout: {DEFAULT_TIMEOUT:g} s; worker pool size "
+        f"{default_pool().size}, address-space cap {default_pool().memory_mb} MiB")
+    say()
+
+    # 1. cold start: the first symbolic comparison starts and warms a worker
+    eq, cold = timed(lambda: math_equal("\\frac{1}{2}", "0.5"))
+    if not (eq.equal and eq.how == "sympy"):
+        print(f"unexpected start-up result: {eq}", file=sys.stderr)
+        return 1
+    _, warm = timed(lambda: math_equal("\\frac{1}{2}", "0.50"))
+    say("## Start-up")
+    say()
+    say(f"- first symbolic comparison (starts a worker, imports sympy and math-verify): "
+        f"{ms(cold)}")
+    say(f"- second symbolic comparison (warm worker): {ms(warm)}")
+    say()
+
+    # 2. the 500 references through the benchmark's verify
+    per_item: list[float] = []
+    wrong = 0
+    for it in items:
+        verdict, dt = timed(partial(bench.verify, it.reference, it.target, it))
+        per_item.append(dt)
+        wrong += not verdict.correct
+    s = stats(per_item)
+    say("## All 500 reference solutions, `MATH500.verify` (extraction + equivalence)")
+    say()
+    say(f"- judged correct: {500 - wrong}/500")
+    say(f"- total {s['total']:.2f} s; per item mean {ms(s['mean'])}, p50 {ms(s['p50'])}, "
+        f"p95 {ms(s['p95'])}, max {ms(s['max'])}")
+    say("- (every reference's boxed answer equals the target after canonicalisation, so this "
+        "path needs no algebra)")
+    say()
+
+    # 3. the symbolic path on all 500 targets
+    sym: list[tuple[float, str, bool]] = []
+    for it in items:
+        out, dt = timed(partial(run_bounded, "sustain_verifiers.math:_compare_in_worker",
+                                it.target, it.target, timeout=DEFAULT_TIMEOUT))
+        sym.append((dt, it.target, bool(out.ok and out.value["equal"])))
+    s = stats([dt for dt, _, _ in sym])
+    say("## All 500 targets through the symbolic path (parse both sides, math-verify)")
+    say()
+    say(f"- equal to themselves: {sum(ok for _, _, ok in sym)}/500")
+    say(f"- total {s['total']:.2f} s; per item mean {ms(s['mean'])}, p50 {ms(s['p50'])}, "
+        f"p95 {ms(s['p95'])}, max {ms(s['max'])}")
+    say("- slowest:")
+    for dt, target, _ in sorted(sym, reverse=True)[:5]:
+        say(f"  - {ms(dt)}: `{target}`")
+    say()
+
+    # 4. concurrency: threads and an event loop
+    def verify_all_in_threads(n: int) -> float:
+        chunks = [items[i::n] for i in range(n)]
+
+        def work(chunk: list[Any]) -> None:
+            for it in chunk:
+                run_bounded("sustain_verifiers.math:_compare_in_worker", it.target, it.target,
+                            timeout=DEFAULT_TIMEOUT)
+
+        threads = [threading.Thread(target=work, args=(c,)) for c in chunks]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return time.perf_counter() - start
+
+    async def verify_all_async() -> int:
+        verdicts = await asyncio.gather(*(verify_math_async(f"\\boxed{{{it.target}}}",
+                                                            it.target) for it in items))
+        return sum(v.correct for v in verdicts)
+
+    threaded = verify_all_in_threads(4)
+    n_async, async_time = timed(lambda: asyncio.run(verify_all_async()))
+    say("## Concurrency")
+    say()
+    say(f"- symbolic path, 500 targets from 4 threads sharing the pool: {threaded:.2f} s")
+    say(f"- `verify_math_async`, 500 boxed targets gathered in one event loop: "
+        f"{async_time:.2f} s ({n_async}/500 correct)")
+    say()
+
+    # 5. hostile answers
+    say("## Hostile answers (`verify_math('... \\\\boxed{<answer>}', '5')`)")
+    say()
+    say("| case | wall | verdict | how | parent peak (tracemalloc) |")
+    say("|---|---|---|---|---|")
+    worst = 0.0
+    for name, answer in HOSTILE.items():
+        tracemalloc.start()
+        verdict, dt = timed(partial(verify_math, f"The result is \\boxed{{{answer}}}", "5"))
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        worst = max(worst, dt)
+        say(f"| {name} | {dt:.3f} s | {'correct' if verdict.correct else 'wrong'} | "
+            f"{verdict.how or 'no answer'} | {peak / 1e6:.1f} MB |")
+    for name, output in WHOLE_OUTPUTS.items():
+        tracemalloc.start()
+        verdict, dt = timed(partial(verify_math, output, "5"))
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        worst = max(worst, dt)
+        say(f"| whole output: {name} | {dt:.3f} s | "
+            f"{'correct' if verdict.correct else 'wrong'} | {verdict.how or 'no answer'} | "
+            f"{peak / 1e6:.1f} MB |")
+    say()
+    say(f"- slowest hostile case: {worst:.3f} s (target: < 5 s each)")
+    say(f"- workers replaced after a timeout, crash or memory error: {default_pool().restarts}")
+    after, recovered = timed(lambda: math_equal("2\\sqrt{2}", "\\sqrt{8}"))
+    say(f"- next ordinary comparison after the hostile run: {ms(recovered)} "
+        f"({'equal' if after.equal else 'NOT equal'})")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    say(f"- largest peak resident memory of a finished worker: {children:.0f} MiB")
+    say()
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"\nwritten to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
