@@ -162,6 +162,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"  - {ms(dt)}: `{target}`")
     say()
 
+    # 3b. non-equivalent pairs: every target against another item's (parser caches cold)
+    cross: list[float] = []
+    for i, it in enumerate(items):
+        other = items[(i + 250) % len(items)]
+        _, dt = timed(partial(math_equal, it.target, other.target))
+        cross.append(dt)
+    s = stats(cross)
+    say("## 500 non-equivalent pairs (each target against the target 250 items later)")
+    say()
+    say(f"- total {s['total']:.2f} s; per pair mean {ms(s['mean'])}, p50 {ms(s['p50'])}, "
+        f"p95 {ms(s['p95'])}, max {ms(s['max'])}")
+    say()
+
     # 4. concurrency: threads and an event loop
     def verify_all_in_threads(n: int) -> float:
         chunks = [items[i::n] for i in range(n)]
