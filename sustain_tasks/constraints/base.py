@@ -23,6 +23,7 @@ __all__ = [
     "STRUCTURAL_CATEGORIES",
     "Category",
     "Constraint",
+    "Prohibition",
     "SourceContext",
 ]
 
@@ -112,6 +113,28 @@ class Constraint(ABC):
     def to_record(self) -> dict[str, Any]:
         """Serialise as ``{"kind": ..., "params": {...}, "text": ...}``."""
         return {"kind": self.kind, "params": self.params(), "text": self.describe()}
+
+
+@dataclass(frozen=True)
+class Prohibition(Constraint):
+    """A kind without parameters that forbids something (commas, bold, lists, ...).
+
+    It is proposed for every source output; the extraction path keeps it only when the source
+    already avoids the forbidden thing, and it permits a fragment only if the fragment avoids
+    it too.
+    """
+
+    def permits(self, fragment: str) -> bool:
+        return self.check(fragment)
+
+    @classmethod
+    def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
+        del source, ctx
+        yield cls()
+
+    @classmethod
+    def example(cls) -> Self:
+        return cls()
 
 
 def _jsonable(value: Any) -> Any:

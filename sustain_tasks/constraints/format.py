@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
-from sustain_tasks.constraints.base import Category, Constraint, SourceContext
+from sustain_tasks.constraints.base import Category, Constraint, Prohibition, SourceContext
 from sustain_tasks.constraints.registry import register
 from sustain_tasks.constraints.text import last_line
 
@@ -235,7 +235,7 @@ class FinalLinePrefix(Constraint):
 
 @register
 @dataclass(frozen=True)
-class NoHeadings(Constraint):
+class NoHeadings(Prohibition):
     """No line of the output is a markdown heading (up to three spaces, 1-6 ``#``, a space)."""
 
     kind: ClassVar[str] = "format:no_headings"
@@ -247,21 +247,10 @@ class NoHeadings(Constraint):
     def check(self, output: str) -> bool:
         return _HEADING_RE.search(output) is None
 
-    def permits(self, fragment: str) -> bool:
-        return self.check(fragment)
-
-    @classmethod
-    def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
-        yield cls()
-
-    @classmethod
-    def example(cls) -> Self:
-        return cls()
-
 
 @register
 @dataclass(frozen=True)
-class NoBold(Constraint):
+class NoBold(Prohibition):
     """The output has neither ``**`` nor a ``__`` opening bold text."""
 
     kind: ClassVar[str] = "format:no_bold"
@@ -273,21 +262,10 @@ class NoBold(Constraint):
     def check(self, output: str) -> bool:
         return "**" not in output and _BOLD_UNDERSCORE_RE.search(output) is None
 
-    def permits(self, fragment: str) -> bool:
-        return self.check(fragment)
-
-    @classmethod
-    def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
-        yield cls()
-
-    @classmethod
-    def example(cls) -> Self:
-        return cls()
-
 
 @register
 @dataclass(frozen=True)
-class NoLists(Constraint):
+class NoLists(Prohibition):
     """No line of the output starts a bulleted (``-``, ``*``, ``+``, ``•``) or numbered item."""
 
     kind: ClassVar[str] = "format:no_lists"
@@ -298,14 +276,3 @@ class NoLists(Constraint):
 
     def check(self, output: str) -> bool:
         return _LIST_RE.search(output) is None
-
-    def permits(self, fragment: str) -> bool:
-        return self.check(fragment)
-
-    @classmethod
-    def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
-        yield cls()
-
-    @classmethod
-    def example(cls) -> Self:
-        return cls()

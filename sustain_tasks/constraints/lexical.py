@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
-from sustain_tasks.constraints.base import Category, Constraint, SourceContext
+from sustain_tasks.constraints.base import Category, Constraint, Prohibition, SourceContext
 from sustain_tasks.constraints.leak import numbers_in
 from sustain_tasks.constraints.registry import register
 from sustain_tasks.constraints.text import STOPWORDS, WORD_RE, has_word
@@ -201,7 +201,7 @@ class StartsWith(Constraint):
 
 @register
 @dataclass(frozen=True)
-class NoCommas(Constraint):
+class NoCommas(Prohibition):
     """The output contains no comma."""
 
     kind: ClassVar[str] = "lexical:no_commas"
@@ -213,21 +213,10 @@ class NoCommas(Constraint):
     def check(self, output: str) -> bool:
         return "," not in output
 
-    def permits(self, fragment: str) -> bool:
-        return self.check(fragment)
-
-    @classmethod
-    def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
-        yield cls()
-
-    @classmethod
-    def example(cls) -> Self:
-        return cls()
-
 
 @register
 @dataclass(frozen=True)
-class AllLowercase(Constraint):
+class AllLowercase(Prohibition):
     """The output contains no uppercase letter."""
 
     kind: ClassVar[str] = "lexical:all_lowercase"
@@ -239,21 +228,10 @@ class AllLowercase(Constraint):
     def check(self, output: str) -> bool:
         return not any(map(str.isupper, output))
 
-    def permits(self, fragment: str) -> bool:
-        return self.check(fragment)
-
-    @classmethod
-    def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
-        yield cls()
-
-    @classmethod
-    def example(cls) -> Self:
-        return cls()
-
 
 @register
 @dataclass(frozen=True)
-class NoFirstPerson(Constraint):
+class NoFirstPerson(Prohibition):
     """The output uses no first-person pronoun (see :func:`first_person_words`)."""
 
     kind: ClassVar[str] = "lexical:no_first_person"
@@ -265,14 +243,3 @@ class NoFirstPerson(Constraint):
 
     def check(self, output: str) -> bool:
         return next(first_person_words(output), None) is None
-
-    def permits(self, fragment: str) -> bool:
-        return self.check(fragment)
-
-    @classmethod
-    def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
-        yield cls()
-
-    @classmethod
-    def example(cls) -> Self:
-        return cls()
