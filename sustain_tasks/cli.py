@@ -16,12 +16,13 @@ line, ``sustain: error: <file>:<line>: field '<field>': <message>``, and exit wi
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, TextIO
 
@@ -38,40 +39,64 @@ EXIT_INTERRUPTED = 130
 # -- small output helpers --------------------------------------------------------------------
 
 class Progress:
-    """A one-line counter on stderr, drawn only when enabled (a terminal, or ``--progress``)."""
+    """A progress counter on stderr, drawn only when enabled (a terminal, or ``--progress``).
+
+    On a terminal (``inline``) one line is redrawn in place; elsewhere (a log file, a pipe) a
+    plain line is written at most every ``log_interval`` seconds and at the end, so logs stay
+    readable. Use it as a context manager: the line is finished however the block ends.
+    """
 
     def __init__(self, label: str, total: int | None = None, *, enabled: bool = False,
-                 stream: TextIO | None = None, interval: float = 0.2) -> None:
+                 stream: TextIO | None = None, interval: float = 0.2,
+                 inline: bool | None = None, log_interval: float = 10.0) -> None:
         self.label, self.total, self.enabled = label, total, enabled
         self.stream = stream if stream is not None else sys.stderr
-        self.interval = interval
+        self.inline = _isatty(self.stream) if inline is None else inline
+        self.interval = interval if self.inline else log_interval
         self.count = 0
-        self._last = 0.0
+        self._last: float | None = None
         self._drawn = False
         self._shown = 0
+
+    def __enter__(self) -> Progress:
+        self.start()
+        return self
+
+    def start(self) -> None:
+        """Show the counter at zero (the first item may be slow: e.g. a verifier's worker
+        process starting)."""
+        if self.enabled and not self.count:
+            self._draw()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def tick(self, n: int = 1) -> None:
         self.count += n
         if not self.enabled:
             return
         now = time.monotonic()
-        if now - self._last >= self.interval or self.count == self.total:
+        if self._last is None or now - self._last >= self.interval or self.count == self.total:
             self._last = now
             self._draw()
 
-    def _draw(self) -> None:
+    def _text(self) -> str:
         if self.total:
-            pct = 100.0 * self.count / self.total
-            text = f"\r{self.label}: {self.count}/{self.total} ({pct:.0f}%)"
+            pct = 100 * self.count // self.total  # 499 of 500 is 99%, not 100%
+            return f"{self.label}: {self.count}/{self.total} ({pct}%)"
+        return f"{self.label}: {self.count}"
+
+    def _draw(self) -> None:
+        if self.inline:
+            self.stream.write("\r" + self._text())
+            self._drawn = True
         else:
-            text = f"\r{self.label}: {self.count}"
-        self.stream.write(text)
+            self.stream.write(self._text() + "\n")
         self.stream.flush()
-        self._drawn = True
         self._shown = self.count
 
     def close(self) -> None:
-        if self.enabled and self.count and self.count != self._shown:
+        if self.enabled and self.count != self._shown:
             self._draw()
         if self._drawn:
             self.stream.write("\n")
@@ -79,11 +104,18 @@ class Progress:
             self._drawn = False
 
 
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def _progress_enabled(args: argparse.Namespace) -> bool:
     flag = getattr(args, "progress", None)
     if flag is not None:
         return bool(flag)
-    return sys.stderr.isatty()
+    return _isatty(sys.stderr)
 
 
 def _warn(message: str) -> None:
@@ -157,6 +189,22 @@ def _load_items(task: str, data_dir: str | None) -> tuple[Any, dict[str, Any]]:
     return benchmark, {item.id: item for item in items}
 
 
+def _unknown_id(benchmark: Any, items: Mapping[str, Any], item_id: str, *,
+                path: str | Path | None, line: int | None, field: str,
+                hint: str = "") -> SustainInputError:
+    """The error for an id the benchmark's data does not hold, with a likely correction."""
+    message = f"no item with id {item_id!r} in the {benchmark.name} data"
+    close = [] if item_id.isdigit() else difflib.get_close_matches(item_id, list(items), n=1,
+                                                                   cutoff=0.75)
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    elif items:
+        message += f"; its ids look like {next(iter(items))!r}"
+    if hint:
+        message += f" ({hint})"
+    return SustainInputError(message, path=path, line=line, field=field)
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from sustain_tasks.constraints import resolve_kinds
     from sustain_tasks.records import (
@@ -179,45 +227,44 @@ def cmd_extract(args: argparse.Namespace) -> int:
         outputs = [OutputRecord(i.id, i.reference, "plain") for i in items.values()]
         source: Source = "reference"
     else:
-        reading = Progress("reading", enabled=enabled)
-        outputs, warnings, source_file = read_plain_outputs(args.source, benchmark.name,
-                                                            tick=reading.tick)
-        reading.close()
+        with Progress("reading", enabled=enabled) as reading:
+            outputs, warnings, source_file = read_plain_outputs(args.source, benchmark.name,
+                                                                tick=reading.tick)
         for w in warnings:
             _warn(w)
         source = "self"
     if args.limit is not None:
         outputs = outputs[:args.limit]
+    # every id is checked before any (possibly slow) verification starts
+    id_field = "doc.id" if source_file and source_file.name.startswith("samples_") else "id"
+    seen: dict[str, int | None] = {}
+    for record in outputs:
+        if record.id not in items:
+            raise _unknown_id(benchmark, items, record.id, path=source_file, line=record.line,
+                              field=id_field)
+        if record.id in seen:
+            first = seen[record.id]
+            raise SustainInputError(
+                f"id {record.id!r} appears twice" + (f" (first on line {first})" if first
+                                                     else ""),
+                path=source_file, line=record.line, field=id_field)
+        seen[record.id] = record.line
     sets: list[ConstraintSet] = []
     per_kind: Counter[str] = Counter()
     n_correct = 0
-    seen: set[str] = set()
-    progress = Progress("extracting", len(outputs), enabled=enabled)
-    for record in outputs:
-        progress.tick()
-        item = items.get(record.id)
-        if item is None:
-            progress.close()
-            raise SustainInputError(
-                f"no item with id {record.id!r} in the {benchmark.name} data",
-                path=source_file, line=record.line,
-                field="doc.id" if source_file and source_file.name.startswith("samples_")
-                else "id")
-        if record.id in seen:
-            progress.close()
-            raise SustainInputError(f"id {record.id!r} appears twice", path=source_file,
-                                    line=record.line, field="id")
-        seen.add(record.id)
-        verdict = benchmark.verify(record.output, item.target, item)
-        if not verdict.correct:
-            continue
-        n_correct += 1
-        constraints = benchmark.constraints_for(item, record.output, k=args.k, kinds=kinds,
-                                                seed=args.seed)
-        if constraints:
-            sets.append(ConstraintSet(item.id, benchmark.name, source, tuple(constraints)))
-            per_kind.update(c.kind for c in constraints)
-    progress.close()
+    with Progress("extracting", len(outputs), enabled=enabled) as progress:
+        for record in outputs:
+            item = items[record.id]
+            verdict = benchmark.verify(record.output, item.target, item)
+            progress.tick()
+            if not verdict.correct:
+                continue
+            n_correct += 1
+            constraints = benchmark.constraints_for(item, record.output, k=args.k,
+                                                    kinds=kinds, seed=args.seed)
+            if constraints:
+                sets.append(ConstraintSet(item.id, benchmark.name, source, tuple(constraints)))
+                per_kind.update(c.kind for c in constraints)
     write_constraints_file(args.out, sets)
     origin = "reference solutions" if args.reference else str(source_file)
     _note(f"sustain extract: {benchmark.name}, source {source} ({origin})")
@@ -227,6 +274,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if per_kind:
         _note("  constraints by kind:   " + ", ".join(f"{k} {n}"
                                                     for k, n in sorted(per_kind.items())))
+    if args.reference and n_correct < len(outputs):
+        _warn(f"{len(outputs) - n_correct} reference solution(s) did not pass the verifier "
+              "and got no constraints")
     if n_correct and not sets:
         _warn("no correct output offered a suitable constraint; the constraints file is empty")
     return EXIT_OK
@@ -251,26 +301,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     per_kind: dict[str, list[bool]] = {}
     missing: list[str] = []
     empty: list[str] = []
-    progress = Progress("checking", len(sets), enabled=_progress_enabled(args))
-    for item_id, cs in sets.items():
-        progress.tick()
-        record = chosen.get(item_id)
-        if record is None:
-            missing.append(item_id)
-            results.append({"id": item_id, "compliant": None, "compliant_loose": None,
-                            "results": [], "error": "no output for this id"})
-            continue
-        checks = check_all(cs.constraints, record.output)
-        for c in checks:
-            per_kind.setdefault(c.kind, []).append(c.strict)
-        entry: dict[str, Any] = {"id": item_id, "compliant": all(c.strict for c in checks),
-                                 "compliant_loose": all(c.loose for c in checks),
-                                 "results": [c.to_dict() for c in checks]}
-        if not record.output.strip():
-            empty.append(item_id)
-            entry["note"] = "empty output"
-        results.append(entry)
-    progress.close()
+    with Progress("checking", len(sets), enabled=_progress_enabled(args)) as progress:
+        for item_id, cs in sets.items():
+            progress.tick()
+            record = chosen.get(item_id)
+            if record is None:
+                missing.append(item_id)
+                results.append({"id": item_id, "compliant": None, "compliant_loose": None,
+                                "results": [], "error": "no output for this id"})
+                continue
+            checks = check_all(cs.constraints, record.output)
+            for c in checks:
+                per_kind.setdefault(c.kind, []).append(c.strict)
+            entry: dict[str, Any] = {"id": item_id,
+                                     "compliant": all(c.strict for c in checks),
+                                     "compliant_loose": all(c.loose for c in checks),
+                                     "results": [c.to_dict() for c in checks]}
+            if not record.output.strip():
+                empty.append(item_id)
+                entry["note"] = "empty output"
+            results.append(entry)
     extra = sorted(set(chosen) - set(sets))
     checked = [r for r in results if r["compliant"] is not None]
     strict = sum(1 for r in checked if r["compliant"])
@@ -313,42 +363,50 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from sustain_tasks.benchmarks import get_benchmark
-    from sustain_tasks.records import read_outputs_file
+    from sustain_tasks.records import OutputRecord, read_outputs_file
+    from sustain_tasks.report.stats import mean
 
     benchmark = get_benchmark(args.task)
     records = read_outputs_file(args.outputs)
     items: dict[str, Any] = {}
     if any(r.target is None for r in records):
         benchmark, items = _load_items(args.task, args.data_dir)
-    out: list[dict[str, Any]] = []
-    progress = Progress("verifying", len(records), enabled=_progress_enabled(args))
+    # every id is resolved before any (possibly slow) verification starts
+    jobs: list[tuple[OutputRecord, Any, str]] = []
     for r in records:
-        progress.tick()
         item = items.get(r.id)
         if r.target is not None:
-            target = r.target
+            jobs.append((r, item, r.target))
         elif item is not None:
-            target = item.target
+            jobs.append((r, item, item.target))
         else:
-            progress.close()
-            raise SustainInputError(
-                f"no item with id {r.id!r} in the {benchmark.name} data (give a 'target' to "
-                "verify against your own answer)", path=args.outputs, line=r.line, field="id")
-        verdict = benchmark.verify(r.output, target, item)
-        entry: dict[str, Any] = {"id": r.id}
-        if r.variant is not None:
-            entry["variant"] = r.variant
-        entry.update(correct=verdict.correct, extracted=verdict.extracted,
-                     detail=verdict.detail)
-        if verdict.score is not None:
-            entry["score"] = verdict.score
-        out.append(entry)
-    progress.close()
-    by_variant: dict[str, list[bool]] = {}
+            raise _unknown_id(benchmark, items, r.id, path=args.outputs, line=r.line,
+                              field="id", hint="give a 'target' to verify against your own "
+                                               "answer")
+    out: list[dict[str, Any]] = []
+    with Progress("verifying", len(jobs), enabled=_progress_enabled(args)) as progress:
+        for r, item, target in jobs:
+            verdict = benchmark.verify(r.output, target, item)
+            progress.tick()
+            entry: dict[str, Any] = {"id": r.id}
+            if r.variant is not None:
+                entry["variant"] = r.variant
+            entry.update(correct=verdict.correct, extracted=verdict.extracted,
+                         detail=verdict.detail)
+            if verdict.score is not None:
+                entry["score"] = verdict.score
+            out.append(entry)
+    by_variant: dict[str, list[dict[str, Any]]] = {}
     for e in out:
-        by_variant.setdefault(e.get("variant", "all"), []).append(e["correct"])
-    summary = [f"accuracy{'' if v == 'all' else f' ({v})'}: {_fmt_rate(sum(c), len(c))}"
-               for v, c in by_variant.items()]
+        by_variant.setdefault(e.get("variant", "all"), []).append(e)
+    summary = []
+    for v, entries in by_variant.items():
+        which = "" if v == "all" else f" ({v})"
+        correct = sum(1 for e in entries if e["correct"])
+        summary.append(f"accuracy{which}: {_fmt_rate(correct, len(entries))}")
+        graded = mean(e.get("score") for e in entries)
+        if graded.n:
+            summary.append(f"mean score{which}: {graded}")
     if args.format == "json":
         for e in out:
             print(_json_line(e))
@@ -356,10 +414,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
             _note(line)
     else:
         has_variant = any("variant" in e for e in out)
-        header = ["id", *(["variant"] if has_variant else []), "correct", "extracted",
-                  "detail"]
+        has_score = any("score" in e for e in out)
+        header = ["id", *(["variant"] if has_variant else []), "correct",
+                  *(["score"] if has_score else []), "extracted", "detail"]
         rows = [[e["id"], *([e.get("variant", "-")] if has_variant else []),
                  "yes" if e["correct"] else "no",
+                 *([f"{e['score']:.3f}" if "score" in e else "-"] if has_score else []),
                  "-" if e["extracted"] is None else str(e["extracted"]), str(e["detail"])]
                 for e in out]
         print(_aligned(header, rows))
@@ -377,9 +437,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     if args.plot:
         require_matplotlib()  # fail before the (possibly long) reading
-    progress = Progress("reading samples", enabled=_progress_enabled(args))
-    read = read_rows(args.paths, tick=progress.tick)
-    progress.close()
+    with Progress("reading samples", enabled=_progress_enabled(args)) as progress:
+        read = read_rows(args.paths, tick=progress.tick)
     warnings = list(read.warnings)
     reports = score_rows(read.rows, warnings)
     for w in warnings:
@@ -550,8 +609,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_workers() -> None:
+    """Stop the verifier worker processes (MATH-500 comparisons) if any were started, so that
+    the command ends at once, also after an interruption."""
+    isolate = sys.modules.get("sustain_verifiers._isolate")
+    if isolate is not None:
+        isolate.shutdown_default_pool()
+
+
+def _worker_startup_error(exc: BaseException) -> bool:
+    isolate = sys.modules.get("sustain_verifiers._isolate")
+    return isolate is not None and isinstance(exc, isolate.WorkerStartupError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``sustain``; returns the exit status (2 for input errors)."""
+    try:
+        return _main(argv)
+    finally:
+        _stop_workers()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         if args_list and args_list[0] == "lm-eval":
@@ -575,6 +654,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"sustain: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except RuntimeError as exc:
+        if not _worker_startup_error(exc):
+            raise
+        # a verifier's worker process could not start: an installation problem
+        print(f"sustain: error: {exc} (set SUSTAIN_WORKER_STDERR=1 to see the worker's "
+              "errors)", file=sys.stderr)
         return EXIT_ERROR
 
 

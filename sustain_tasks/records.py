@@ -248,8 +248,8 @@ def read_outputs_file(path: str | Path, *, allow_duplicates: bool = False) -> li
             it makes the file ambiguous.
 
     Raises:
-        SustainInputError: malformed line, missing or ill-typed field, unknown variant,
-            duplicate (id, variant).
+        SustainInputError: malformed line, missing or ill-typed field, unknown variant, a
+            blank ``target``, duplicate (id, variant).
     """
     records: list[OutputRecord] = []
     seen: dict[tuple[str, str | None], int] = {}
@@ -275,6 +275,9 @@ def read_outputs_file(path: str | Path, *, allow_duplicates: bool = False) -> li
                 raise SustainInputError(f"must be a string or a number, got {target!r}",
                                         path=path, line=line, field="target")
             target = str(target)
+            if not target.strip():
+                raise SustainInputError("is empty (leave the field out to use the dataset's "
+                                        "answer)", path=path, line=line, field="target")
         key = (item_id, variant)
         if key in seen and not allow_duplicates:
             what = f"id {item_id!r}" + (f" with variant {variant!r}" if variant else "")

@@ -111,7 +111,10 @@ def test_outputs_round_trip_and_fields(tmp_path: Path) -> None:
     ({"id": "1", "output": 3}, "output"),
     ({"id": "1", "output": "x", "variant": "final"}, "variant"),
     ({"id": "1", "output": "x", "target": [1]}, "target"),
+    ({"id": "1", "output": "x", "target": "  "}, "target"),
+    ({"id": "1", "output": "x", "target": True}, "target"),
     ({"id": "", "output": "x"}, "id"),
+    ({"id": 1.5, "output": "x"}, "id"),
 ])
 def test_outputs_errors(tmp_path: Path, line: dict[str, object], field: str) -> None:
     path = _write(tmp_path / "o.jsonl", line)

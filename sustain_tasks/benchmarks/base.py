@@ -66,6 +66,8 @@ class Benchmark(ABC):
     """Path of the local data file relative to the data folder."""
     default_kinds: ClassVar[tuple[str, ...]] = ("length", "format", "lexical", "content")
     """Kind ids or categories used when the user names none."""
+    breakdowns: ClassVar[tuple[str, ...]] = ()
+    """Item metadata fields reports break the metrics down by (e.g. difficulty level)."""
     graded: ClassVar[bool] = False
     """True when :meth:`verify` also returns a graded ``Verdict.score`` (token F1 for QA)."""
 

@@ -93,6 +93,8 @@ class HotpotQA(Benchmark):
     title: ClassVar[str] = "HotpotQA (distractor)"
     hub: ClassVar[HubSource] = HubSource("hotpotqa/hotpot_qa", "distractor", "validation")
     local_file: ClassVar[str] = "hotpotqa/dev_distractor_500.jsonl"
+    graded: ClassVar[bool] = True
+    breakdowns: ClassVar[tuple[str, ...]] = ("type", "level")
 
     def from_hub(self, record: dict[str, Any]) -> dict[str, Any]:
         """Hub layout (``id``, dict-of-lists ``context`` and ``supporting_facts``) → local."""

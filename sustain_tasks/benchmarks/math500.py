@@ -35,6 +35,7 @@ class MATH500(Benchmark):
     title: ClassVar[str] = "MATH-500"
     hub: ClassVar[HubSource] = HubSource("HuggingFaceH4/MATH-500", None, "test")
     local_file: ClassVar[str] = "math500/test.jsonl"
+    breakdowns: ClassVar[tuple[str, ...]] = ("level", "subject")
 
     def record_to_item(self, record: Mapping[str, Any], index: int) -> Item:
         del index

@@ -2,18 +2,27 @@
 
 - :mod:`~sustain_tasks.report.stats`: Wilson intervals, exact McNemar, paired bootstrap.
 - :mod:`~sustain_tasks.report.readers`: lm-eval samples files and Inspect logs → rows.
-- :mod:`~sustain_tasks.report.score`: rows → one :class:`TaskReport` per (model, task).
+- :mod:`~sustain_tasks.report.score`: rows → one :class:`TaskReport` per (model, task), with
+  breakdowns by constraint kind, category and item metadata (MATH-500 level and subject,
+  HotpotQA type).
 - :mod:`~sustain_tasks.report.formats`: table, Markdown, CSV, JSON Lines, plot.
 """
 
 from __future__ import annotations
 
 from sustain_tasks.report.readers import ReadResult, SampleRow, read_rows
-from sustain_tasks.report.score import TaskReport, compare_models, score_rows
+from sustain_tasks.report.score import (
+    TaskReport,
+    compare_models,
+    metadata_breakdowns,
+    score_rows,
+)
 from sustain_tasks.report.stats import (
     BootstrapResult,
+    Mean,
     Rate,
     mcnemar_exact,
+    mean,
     paired_bootstrap,
     rate,
     wilson_interval,
@@ -21,12 +30,15 @@ from sustain_tasks.report.stats import (
 
 __all__ = [
     "BootstrapResult",
+    "Mean",
     "Rate",
     "ReadResult",
     "SampleRow",
     "TaskReport",
     "compare_models",
     "mcnemar_exact",
+    "mean",
+    "metadata_breakdowns",
     "paired_bootstrap",
     "rate",
     "read_rows",

@@ -12,7 +12,7 @@ from typing import Any
 
 from sustain_tasks.errors import MissingDependencyError
 from sustain_tasks.report.score import Breakdown, TaskReport
-from sustain_tasks.report.stats import Rate
+from sustain_tasks.report.stats import Mean, Rate
 
 __all__ = ["CSV_FIELDS", "FORMATS", "render", "render_table", "write_plot"]
 
@@ -31,6 +31,8 @@ CSV_FIELDS = (
     "n_retest", "retest_retention", "retest_ci_low", "retest_ci_high",
     "n_placebo", "placebo_retention", "placebo_ci_low", "placebo_ci_high",
     "adjusted_interference",
+    "n_plain_f1", "plain_f1", "n_constrained_f1", "constrained_f1", "n_sustain_f1",
+    "sustain_f1",
 )
 """Columns of ``--format csv`` (breakdowns are in the JSON output and the tables)."""
 
@@ -55,6 +57,10 @@ def _signed(value: float | None) -> str:
     return "-" if value is None else f"{value:+.3f}"
 
 
+def _mean(m: Mean) -> str:
+    return "-" if m.value is None else f"{m.value:.3f} (n={m.n})"
+
+
 def _main_rows(reports: Sequence[TaskReport]) -> tuple[list[str], list[list[str]]]:
     retest = any(r.retest.n for r in reports)
     placebo = any(r.placebo.n for r in reports)
@@ -64,6 +70,9 @@ def _main_rows(reports: Sequence[TaskReport]) -> tuple[list[str], list[list[str]
         header += ["retest", "adj. interference"]
     if placebo:
         header += ["placebo"]
+    graded = any(r.graded for r in reports)
+    if graded:
+        header += ["plain F1", "constrained F1", "F1 on S"]
     rows = []
     for r in reports:
         row = [r.model, r.task, r.mode, str(r.n_items), _ci(r.plain), _ci(r.constrained),
@@ -73,6 +82,31 @@ def _main_rows(reports: Sequence[TaskReport]) -> tuple[list[str], list[list[str]
             row += [_ci(r.retest), _signed(r.adjusted_interference)]
         if placebo:
             row += [_ci(r.placebo)]
+        if graded:
+            row += [_mean(r.plain_f1), _mean(r.constrained_f1), _mean(r.sustain_f1)]
+        rows.append(row)
+    return header, rows
+
+
+def _metadata_rows(name: str, groups: dict[str, TaskReport]
+                   ) -> tuple[list[str], list[list[str]]]:
+    subs = list(groups.values())
+    retest = any(g.retest.n for g in subs)
+    graded = any(g.graded for g in subs)
+    header = [name, "n", "plain acc", "constrained acc", "|S|", "SustainScore [95% CI]",
+              "drop", "compliance"]
+    if retest:
+        header += ["retest", "adj. interference"]
+    if graded:
+        header += ["plain F1", "constrained F1", "F1 on S"]
+    rows = []
+    for key, g in groups.items():
+        row = [key, str(g.n_items), _ci(g.plain), _ci(g.constrained), str(g.sustain.n),
+               _ci(g.sustain), _num(g.drop), _ci(g.compliance)]
+        if retest:
+            row += [_ci(g.retest), _signed(g.adjusted_interference)]
+        if graded:
+            row += [_mean(g.plain_f1), _mean(g.constrained_f1), _mean(g.sustain_f1)]
         rows.append(row)
     return header, rows
 
@@ -127,6 +161,11 @@ def _document(reports: Sequence[TaskReport], table: Callable[[list[str], list[li
         if r.by_category:
             parts.append(heading(f"{r.model} / {r.task}: by category"))
             parts.append(table(*_breakdown_rows("category", r.by_category)))
+        for name, groups in r.by_metadata.items():
+            if len(groups) < 2:
+                continue  # one group repeats the overall row (e.g. every HotpotQA dev item is hard)
+            parts.append(heading(f"{r.model} / {r.task}: by {name}"))
+            parts.append(table(*_metadata_rows(name, groups)))
     if any(r.compare for r in reports):
         parts.append(heading("Model comparisons (paired bootstrap)"))
         parts.append(table(*_compare_rows(reports)))

@@ -4,10 +4,12 @@ Any mix of inputs is accepted; each path may be a file or a folder (searched rec
 
 - Inspect logs: ``*.eval`` files, and ``*.json`` files that hold an Inspect log. Each sample's
   ``sustain_scorer`` score gives one row per variant that ran (plain, constrained, placebo,
-  retest). Only epoch 1 is used.
+  retest), with ``plain_f1`` / ``constrained_f1`` when the task grades answers; the sample's
+  metadata gives the item's metadata (subject, level, type, ...). Only epoch 1 is used.
 - lm-eval: ``samples_sustain_<bench>_<variant>_<date>.jsonl`` files written with
   ``--log_samples``. The line whose ``filter`` is ``flexible-extract`` is used (or the only
-  line of a doc). The model name comes from the ``results_<date>.json`` beside it.
+  line of a doc): its ``acc`` (and ``f1`` when present), and the doc's ``metadata``. The model
+  name comes from the ``results_<date>.json`` beside it.
 
 Files of other tasks are skipped with a warning; malformed files raise
 :class:`SustainInputError` naming the file, the line or sample, and the field.
@@ -16,6 +18,7 @@ Files of other tasks are skipped with a warning; malformed files raise
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,6 +41,7 @@ __all__ = [
     "LmEvalRun",
     "ReadResult",
     "SampleRow",
+    "Scalar",
     "classify",
     "discover",
     "lmeval_run_info",
@@ -50,6 +54,7 @@ __all__ = [
 
 FileKind = Literal["inspect", "lmeval-samples", "lmeval-results", "outputs"]
 Tick = Callable[[], None]
+Scalar = str | int | float | bool
 
 SCORER = "sustain_scorer"
 PREFERRED_FILTER = "flexible-extract"
@@ -57,6 +62,8 @@ _DATE = r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?"
 _SAMPLES_RE = re.compile(rf"^samples_(?P<task>.+)_(?P<date>{_DATE})\.jsonl$")
 _RESULTS_RE = re.compile(rf"^(?P<stem>.+)_(?P<date>{_DATE})\.json$")
 _MODEL_ARG_KEYS = ("peft", "delta", "pretrained", "model", "path", "engine")
+_INSPECT_META_KEYS = frozenset({"task", "item_id"})
+"""Keys the Inspect tasks add to a sample's metadata beside the item's own."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,10 @@ class SampleRow:
         harness: ``inspect`` or ``lm-eval``.
         run: The file the row came from (identifies the run).
         created: When the run started, seconds since the epoch (0 when unknown).
+        f1: The graded score of this output when the task has one (token F1 for HotpotQA),
+            else None.
+        metadata: The item's scalar metadata as the run recorded it (MATH-500: ``subject``,
+            ``level``; HotpotQA: ``type``, ``level``), for breakdowns; empty when unknown.
     """
 
     model: str
@@ -94,6 +105,8 @@ class SampleRow:
     harness: str = ""
     run: str = ""
     created: float = 0.0
+    f1: float | None = None
+    metadata: Mapping[str, Scalar] = field(default_factory=dict)
 
 
 @dataclass
@@ -225,6 +238,36 @@ def _kinds_of(records: Any, *, path: Path, line: int | None, field: str) -> tupl
 
 def _categories(kinds: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k.partition(":")[0] for k in kinds))
+
+
+def _graded(value: Any, *, path: Path, line: int | None, field: str) -> float | None:
+    """A graded score (token F1): None stays None; otherwise a number from 0 to 1."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise SustainInputError(f"expected a number from 0 to 1 (or null), got {value!r}",
+                                path=path, line=line, field=field)
+    return float(value)
+
+
+def _item_metadata(value: Any, *, path: Path, line: int | None, field: str,
+                   skip: frozenset[str] = frozenset()) -> dict[str, Scalar]:
+    """The scalar entries of an item's metadata (lists and objects, e.g. HotpotQA's context
+    paragraphs, are left out); None means none was recorded."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise SustainInputError(f"expected an object, got {type(value).__name__}", path=path,
+                                line=line, field=field)
+    out: dict[str, Scalar] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or key in skip:
+            continue
+        if isinstance(item, float) and not math.isfinite(item):
+            continue
+        if isinstance(item, str | int | float | bool):
+            out[key] = item
+    return out
 
 
 def _str_list(value: Any, *, path: Path, line: int | None, field: str) -> tuple[str, ...] | None:
@@ -422,7 +465,10 @@ def read_lmeval_samples(path: Path, tick: Tick | None = None) -> ReadResult:
             model=run.model, task=task, sample_id=sid, variant=variant, correct=correct,
             compliant=compliant, compliant_loose=compliant_loose, kinds=kinds,
             categories=_categories(kinds), n_constraints=n_constraints, mode=mode,
-            harness="lm-eval", run=str(path), created=run.created))
+            harness="lm-eval", run=str(path), created=run.created,
+            f1=_graded(record.get("f1"), path=path, line=line, field="f1"),
+            metadata=_item_metadata(doc.get("metadata"), path=path, line=line,
+                                    field="doc.metadata")))
     return result
 
 
@@ -526,9 +572,13 @@ def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
                                     field=f"{vfield}.n_constraints")
         n_constraints = int(n_raw) if n_raw is not None else len(kinds)
         mode = meta.get("mode") if isinstance(meta.get("mode"), str) else run_mode
+        item_meta = _item_metadata(sample.metadata, path=path, line=None,
+                                   field=f"{where}.metadata", skip=_INSPECT_META_KEYS)
         base = SampleRow(model=model, task=task, sample_id=sid, variant="plain",
                          correct=False, mode=mode, harness="inspect", run=str(path),
-                         created=created)
+                         created=created, metadata=item_meta)
+        f1 = {v: _graded(value.get(f"{v}_f1"), path=path, line=None, field=f"{vfield}.{v}_f1")
+              for v in ("plain", "constrained")}
         for variant in VARIANTS:
             verdict = _flag(value.get(variant), path=path, line=None,
                             field=f"{vfield}.{variant}")
@@ -541,9 +591,11 @@ def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
                                     field=f"{vfield}.compliant"),
                     compliant_loose=_flag(value.get("compliant_loose"), path=path, line=None,
                                           field=f"{vfield}.compliant_loose"),
-                    kinds=kinds, categories=categories, n_constraints=n_constraints))
+                    kinds=kinds, categories=categories, n_constraints=n_constraints,
+                    f1=f1["constrained"]))
             else:
-                result.rows.append(replace(base, variant=variant, correct=verdict))
+                result.rows.append(replace(base, variant=variant, correct=verdict,
+                                           f1=f1.get(variant)))
     if skipped_error:
         result.warnings.append(f"{path}: {skipped_error} sample(s) without a '{SCORER}' score "
                                "(errors or unfinished) were left out")

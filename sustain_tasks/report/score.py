@@ -14,6 +14,13 @@ Definitions (see the design contract, "What it measures"):
 - breakdowns by constraint kind and category: SustainScore over the items of ``S`` whose
   constraints include that kind (category), and compliance of the outputs that carried it
   (item-level: all of that item's constraints satisfied).
+- graded tasks (HotpotQA: token F1): ``plain_f1`` and ``constrained_f1`` are mean scores over
+  the outputs that carry one, ``sustain_f1`` the mean constrained score over ``S`` (a graded
+  counterpart of SustainScore: plain scores on ``S`` are 1, since the items were answered
+  exactly); each with its n.
+- breakdowns by item metadata (``Benchmark.breakdowns``: MATH-500 ``level`` and
+  ``subject``, HotpotQA ``type`` and ``level``): every metric above, recomputed over the items
+  that share one value.
 
 Every rate carries n and a 95% Wilson interval.
 """
@@ -26,11 +33,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sustain_tasks.protocol import VARIANTS, Variant
-from sustain_tasks.report.readers import SampleRow
+from sustain_tasks.report.readers import SampleRow, Scalar
 from sustain_tasks.report.stats import (
     BootstrapResult,
+    Mean,
     Rate,
     mcnemar_exact,
+    mean,
     rate,
     sustain_difference,
 )
@@ -41,9 +50,23 @@ __all__ = [
     "TaskReport",
     "compare_models",
     "group_rows",
+    "metadata_breakdowns",
     "score_group",
     "score_rows",
 ]
+
+def metadata_breakdowns(task: str) -> tuple[str, ...]:
+    """The item metadata fields the report breaks ``task``'s metrics down by (difficulty and
+    kind of problem), as the benchmark declares them (``Benchmark.breakdowns``); none for a
+    task this installation does not know. Items whose run did not record a field are left out
+    of its breakdown."""
+    from sustain_tasks.benchmarks import BENCHMARKS, get_benchmark
+
+    if task not in BENCHMARKS:
+        return ()
+    return get_benchmark(task).breakdowns
+
+_NO_MEAN = Mean(0, None)
 
 
 @dataclass
@@ -77,7 +100,7 @@ class Breakdown:
 
 @dataclass
 class TaskReport:
-    """All metrics of one model on one task."""
+    """All metrics of one model on one task (or on the items of one metadata group)."""
 
     model: str
     task: str
@@ -98,6 +121,11 @@ class TaskReport:
     by_kind: dict[str, Breakdown]
     by_category: dict[str, Breakdown]
     runs: dict[str, str]
+    plain_f1: Mean = _NO_MEAN
+    constrained_f1: Mean = _NO_MEAN
+    sustain_f1: Mean = _NO_MEAN
+    by_metadata: dict[str, dict[str, TaskReport]] = field(default_factory=dict)
+    """Metadata field → value → the metrics over the items with that value."""
     compare: dict[str, BootstrapResult] = field(default_factory=dict)
     outcomes: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False)
     """Sample id → (in S, constrained correct), over items that ran plain (for comparisons)."""
@@ -112,10 +140,15 @@ class TaskReport:
             return None
         return self.retest.value - self.sustain.value
 
-    def to_dict(self) -> dict[str, Any]:
-        """The flat JSON object (with nested breakdowns) written by ``--format json``."""
-        d: dict[str, Any] = {"model": self.model, "task": self.task, "mode": self.mode,
-                             "harness": self.harness, "n_items": self.n_items}
+    @property
+    def graded(self) -> bool:
+        """True when some output carried a graded score (token F1)."""
+        return bool(self.plain_f1.n or self.constrained_f1.n)
+
+    def metrics_dict(self) -> dict[str, Any]:
+        """The metric fields (no identity, breakdowns or comparisons); also the object of
+        each group in ``by_metadata``."""
+        d: dict[str, Any] = {"n_items": self.n_items}
         _put(d, "plain", "plain_accuracy", "plain_ci", self.plain)
         _put(d, "constrained", "constrained_accuracy", "constrained_ci", self.constrained)
         d["n_sustain"] = self.sustain.n
@@ -145,8 +178,21 @@ class TaskReport:
         d["placebo_ci_low"] = self.placebo.ci_low
         d["placebo_ci_high"] = self.placebo.ci_high
         d["adjusted_interference"] = self.adjusted_interference
+        for name, m in (("plain_f1", self.plain_f1), ("constrained_f1", self.constrained_f1),
+                        ("sustain_f1", self.sustain_f1)):
+            d[f"n_{name}"] = m.n
+            d[name] = m.value
+        return d
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat JSON object (with nested breakdowns) written by ``--format json``."""
+        d: dict[str, Any] = {"model": self.model, "task": self.task, "mode": self.mode,
+                             "harness": self.harness}
+        d.update(self.metrics_dict())
         d["by_kind"] = {k: b.to_dict() for k, b in self.by_kind.items()}
         d["by_category"] = {k: b.to_dict() for k, b in self.by_category.items()}
+        d["by_metadata"] = {name: {value: sub.metrics_dict() for value, sub in groups.items()}
+                            for name, groups in self.by_metadata.items()}
         if self.compare:
             d["compare"] = {
                 other: {"difference": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high,
@@ -253,8 +299,78 @@ def _has_constraints(row: SampleRow) -> bool:
     return row.n_constraints is None or row.n_constraints > 0
 
 
-def score_group(group: Group) -> TaskReport:
-    """The metrics of one (model, task)."""
+def _subgroup(group: Group, ids: set[str]) -> Group:
+    sub = Group(group.model, group.task, runs=dict(group.runs))
+    for variant, rows in group.variants.items():
+        sub.variants[variant] = {sid: row for sid, row in rows.items() if sid in ids}
+    return sub
+
+
+def _item_metadata(group: Group) -> dict[str, dict[str, Scalar]]:
+    """Sample id → its metadata, merged over the variants (plain first)."""
+    merged: dict[str, dict[str, Scalar]] = {}
+    for variant in VARIANTS:
+        for sid, row in group.variants.get(variant, {}).items():
+            if row.metadata:
+                target = merged.setdefault(sid, {})
+                for key, value in row.metadata.items():
+                    target.setdefault(key, value)
+    return merged
+
+
+def _group_key(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _group_order(value: Scalar) -> tuple[int, float, str]:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, float(value), "")
+    return (1, 0.0, _group_key(value))
+
+
+def _metadata_breakdowns(group: Group, constrained_ran: bool,
+                         warnings: list[str] | None) -> dict[str, dict[str, TaskReport]]:
+    fields = metadata_breakdowns(group.task)
+    if not fields:
+        return {}
+    metadata = _item_metadata(group)
+    all_ids = set().union(*(rows.keys() for rows in group.variants.values()))
+    out: dict[str, dict[str, TaskReport]] = {}
+    for name in fields:
+        members: dict[str, set[str]] = defaultdict(set)
+        order: dict[str, tuple[int, float, str]] = {}
+        for sid, meta in metadata.items():
+            if name in meta:
+                key = _group_key(meta[name])
+                members[key].add(sid)
+                order[key] = min(order.get(key, _group_order(meta[name])),
+                                 _group_order(meta[name]))
+        if not members:
+            continue
+        missing = len(all_ids) - sum(len(ids) for ids in members.values())
+        if missing and warnings is not None:
+            warnings.append(f"{group.model} / {group.task}: {missing} item(s) have no "
+                            f"'{name}' in their metadata; left out of the breakdown by {name}")
+        out[name] = {key: _score(_subgroup(group, members[key]), constrained_ran=constrained_ran)
+                     for key in sorted(members, key=lambda k: order[k])}
+    return out
+
+
+def score_group(group: Group, warnings: list[str] | None = None) -> TaskReport:
+    """The metrics of one (model, task), with every breakdown."""
+    constrained_ran = bool(group.variants.get("constrained"))
+    report = _score(group, constrained_ran=constrained_ran)
+    report.by_metadata = _metadata_breakdowns(group, constrained_ran, warnings)
+    return report
+
+
+def _score(group: Group, *, constrained_ran: bool) -> TaskReport:
+    """The metrics of ``group``; ``constrained_ran`` says whether the whole run had a
+    constrained variant (retest/placebo retention is then measured on ``S``)."""
     plain = group.variants.get("plain", {})
     constrained = group.variants.get("constrained", {})
     all_ids = set().union(*(rows.keys() for rows in group.variants.values()))
@@ -270,7 +386,7 @@ def score_group(group: Group) -> TaskReport:
         if not rows:
             return rate(0, 0)
         base = [sid for sid, row in plain.items() if row.correct and sid in rows
-                and (sid in in_s_set if constrained else True)]
+                and (sid in in_s_set if constrained_ran else True)]
         return _rate_of(rows[sid].correct for sid in base)
 
     harnesses = sorted({r.harness for rows in group.variants.values() for r in rows.values()
@@ -293,6 +409,9 @@ def score_group(group: Group) -> TaskReport:
         by_kind=_breakdown(kinds_of, constrained, in_s),
         by_category=_breakdown(categories_of, constrained, in_s),
         runs={str(v): run for v, run in group.runs.items()},
+        plain_f1=mean(r.f1 for r in plain.values()),
+        constrained_f1=mean(r.f1 for r in constrained.values()),
+        sustain_f1=mean(constrained[sid].f1 for sid in in_s),
         outcomes={sid: (sid in in_s_set, sid in in_s_set and constrained[sid].correct)
                   for sid in plain},
     )
@@ -327,5 +446,5 @@ def _negated(r: BootstrapResult) -> BootstrapResult:
 def score_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
                ) -> list[TaskReport]:
     """Reports for every (model, task) in ``rows``, sorted by task then model."""
-    reports = [score_group(g) for g in group_rows(rows, warnings)]
+    reports = [score_group(g, warnings) for g in group_rows(rows, warnings)]
     return sorted(reports, key=lambda r: (r.task, r.model))

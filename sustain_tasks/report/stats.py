@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 __all__ = [
     "BootstrapResult",
+    "Mean",
     "Rate",
     "mcnemar_exact",
+    "mean",
     "paired_bootstrap",
     "quantile",
     "rate",
@@ -71,6 +73,24 @@ def rate(k: int, n: int, z: float = Z95) -> Rate:
         return Rate(0, 0, None, None, None)
     low, high = wilson_interval(k, n, z)
     return Rate(k, n, k / n, low, high)
+
+
+@dataclass(frozen=True)
+class Mean:
+    """The mean of some graded scores (e.g. token F1) and how many there were (``value`` is
+    None when ``n == 0``)."""
+
+    n: int
+    value: float | None
+
+    def __str__(self) -> str:
+        return f"- (n={self.n})" if self.value is None else f"{self.value:.3f} (n={self.n})"
+
+
+def mean(values: Iterable[float | None]) -> Mean:
+    """The mean of the values that are not None."""
+    known = [v for v in values if v is not None]
+    return Mean(len(known), math.fsum(known) / len(known) if known else None)
 
 
 def mcnemar_exact(b: int, c: int) -> float:

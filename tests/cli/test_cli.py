@@ -451,7 +451,7 @@ def test_progress_counter() -> None:
     import io
 
     stream = io.StringIO()
-    p = Progress("reading", 3, enabled=True, stream=stream, interval=0.0)
+    p = Progress("reading", 3, enabled=True, stream=stream, interval=0.0, inline=True)
     for _ in range(3):
         p.tick()
     p.close()
@@ -461,3 +461,25 @@ def test_progress_counter() -> None:
     q.tick()
     q.close()
     assert quiet.getvalue() == ""
+
+
+def test_progress_in_a_log_writes_whole_lines() -> None:
+    import io
+
+    stream = io.StringIO()  # not a terminal: no carriage returns, a line now and then
+    with Progress("verifying", 500, enabled=True, stream=stream, log_interval=3600.0) as p:
+        for _ in range(499):
+            p.tick()
+    assert stream.getvalue() == ("verifying: 0/500 (0%)\nverifying: 1/500 (0%)\n"
+                                 "verifying: 499/500 (99%)\n")
+    stream = io.StringIO()
+
+    def interrupted() -> None:
+        with Progress("x", 5, enabled=True, stream=stream, inline=True) as bar:
+            bar.tick()
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted()
+    # the line is finished on the way out
+    assert stream.getvalue() == "\rx: 0/5 (0%)\rx: 1/5 (20%)\n"

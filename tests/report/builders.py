@@ -11,13 +11,15 @@ from typing import Any
 def sample_value(plain: float, constrained: float | None = None, *,
                  compliant: float | None = None, compliant_loose: float | None = None,
                  placebo: float | None = None, retest: float | None = None,
-                 n_constraints: int = 1) -> dict[str, Any]:
+                 n_constraints: int = 1, plain_f1: float | None = None,
+                 constrained_f1: float | None = None) -> dict[str, Any]:
     """A ``sustain_scorer`` Score.value dict."""
     in_s = 1.0 if plain == 1.0 and constrained is not None and n_constraints > 0 else 0.0
     return {"plain": plain, "constrained": constrained, "compliant": compliant,
             "compliant_loose": compliant_loose if compliant_loose is not None else compliant,
             "placebo": placebo, "retest": retest, "in_s": in_s,
-            "n_constraints": n_constraints if constrained is not None else 0}
+            "n_constraints": n_constraints if constrained is not None else 0,
+            "plain_f1": plain_f1, "constrained_f1": constrained_f1}
 
 
 def write_inspect_log(path: Path, samples: Sequence[Mapping[str, Any]], *,
@@ -25,7 +27,8 @@ def write_inspect_log(path: Path, samples: Sequence[Mapping[str, Any]], *,
                       mode: str = "self", status: str = "success",
                       created: str = "2026-01-01T10:00:00+00:00") -> Path:
     """Write an Inspect log; each sample mapping has id, value, and optionally kinds,
-    plain_output, constrained_output, epoch, no_score, messages."""
+    plain_output, constrained_output, epoch, no_score, first_message and metadata (the
+    item's metadata; the task adds ``task`` and ``item_id`` as the real tasks do)."""
     from inspect_ai.log import (
         EvalConfig,
         EvalDataset,
@@ -49,8 +52,11 @@ def write_inspect_log(path: Path, samples: Sequence[Mapping[str, Any]], *,
             "sustain_scorer": Score(value=s["value"], answer="1", metadata=meta)}
         messages = [ChatMessageUser(content="question"),
                     ChatMessageAssistant(content=s.get("first_message", "first reply"))]
+        sample_meta = {**s.get("metadata", {}), "task": task.removeprefix("sustain_"),
+                       "item_id": str(s["id"])}
         eval_samples.append(EvalSample(id=s["id"], epoch=s.get("epoch", 1), input="question",
-                                       target="1", messages=messages, scores=scores))
+                                       target="1", messages=messages, scores=scores,
+                                       metadata=sample_meta))
     epochs = max((s.get("epoch", 1) for s in samples), default=1)
     ids = list(dict.fromkeys(s["id"] for s in samples))
     log = EvalLog(
@@ -68,9 +74,13 @@ def write_inspect_log(path: Path, samples: Sequence[Mapping[str, Any]], *,
 def lm_line(doc_id: int, sid: str, *, acc: float, filt: str = "flexible-extract",
             output: str = "out", constraints: Sequence[str] | None = None,
             compliance: float | None = None, compliance_loose: float | None = None,
-            source: str = "self") -> dict[str, Any]:
-    """One lm-eval samples line (sustain task)."""
+            source: str = "self", f1: Any = None,
+            metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One lm-eval samples line (sustain task); ``f1`` adds the graded metric (HotpotQA),
+    ``metadata`` the doc's item metadata."""
     doc: dict[str, Any] = {"id": sid, "question": f"q{sid}", "target": "1"}
+    if metadata is not None:
+        doc["metadata"] = dict(metadata)
     line: dict[str, Any] = {
         "doc_id": doc_id, "doc": doc, "target": "1",
         "arguments": {"gen_args_0": {"arg_0": "prompt", "arg_1": {"until": []}}},
@@ -78,10 +88,13 @@ def lm_line(doc_id: int, sid: str, *, acc: float, filt: str = "flexible-extract"
         "metrics": ["acc"], "doc_hash": "x", "prompt_hash": "y", "target_hash": "z",
         "acc": acc,
     }
+    if f1 is not None:
+        line["metrics"] = ["acc", "f1"]
+        line["f1"] = f1
     if constraints is not None:
         doc["constraints"] = [{"kind": k, "params": {}, "text": k} for k in constraints]
         doc["constraint_source"] = source
-        line["metrics"] = ["acc", "compliance", "compliance_loose"]
+        line["metrics"] = [*line["metrics"], "compliance", "compliance_loose"]
         line["compliance"] = compliance
         line["compliance_loose"] = (compliance_loose if compliance_loose is not None
                                     else compliance)

@@ -284,3 +284,78 @@ def test_generic_outputs_file_cannot_be_scored(tmp_path: Path) -> None:
     generic.write_text(json.dumps({"id": "1", "output": "x"}) + "\n", encoding="utf-8")
     with pytest.raises(SustainInputError, match="holds no verdicts"):
         discover([generic])
+
+
+# -- graded scores and item metadata (MATH-500, HotpotQA) -------------------------------------
+
+def test_lmeval_f1_and_doc_metadata(tmp_path: Path) -> None:
+    meta = {"type": "bridge", "level": "hard", "supporting_titles": ["A", "B"],
+            "context": [["A", ["s"]]]}
+    folder = write_lmeval_run(tmp_path / "m", {"sustain_hotpotqa_plain": [
+        lm_line(0, "q0", acc=1.0, f1=1.0, metadata=meta),
+        lm_line(1, "q1", acc=0.0, f1=0.4, metadata=dict(meta, type="comparison")),
+        lm_line(2, "q2", acc=0.0)]})  # an older run: no f1, no metadata
+    rows = {r.sample_id: r for r in read_rows([folder]).rows}
+    assert rows["q0"].f1 == 1.0
+    assert rows["q1"].f1 == 0.4
+    assert rows["q2"].f1 is None
+    # scalars only: the context paragraphs and title lists are not breakdown material
+    assert rows["q0"].metadata == {"type": "bridge", "level": "hard"}
+    assert rows["q1"].metadata["type"] == "comparison"
+    assert rows["q2"].metadata == {}
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, "0.5", True, [1.0]])
+def test_lmeval_bad_f1_names_line_and_field(tmp_path: Path, bad: object) -> None:
+    folder = write_lmeval_run(tmp_path / "m", {"sustain_hotpotqa_plain": [
+        lm_line(0, "q0", acc=1.0, f1=1.0), lm_line(1, "q1", acc=1.0, f1=bad)]})
+    path = next(folder.glob("samples_*.jsonl"))
+    with pytest.raises(SustainInputError) as err:
+        read_lmeval_samples(path)
+    assert (err.value.path, err.value.line, err.value.field) == (str(path), 4, "f1")
+
+
+def test_lmeval_doc_metadata_must_be_an_object(tmp_path: Path) -> None:
+    line = lm_line(0, "x", acc=1.0)
+    line["doc"]["metadata"] = "level 5"
+    folder = write_lmeval_run(tmp_path / "m", {"sustain_math500_plain": [line]})
+    with pytest.raises(SustainInputError) as err:
+        read_rows([folder])
+    assert (err.value.line, err.value.field) == (2, "doc.metadata")
+
+
+def test_inspect_f1_and_sample_metadata(tmp_path: Path) -> None:
+    log = write_inspect_log(tmp_path / "h.eval", [
+        {"id": "a", "value": sample_value(1.0, 0.0, compliant=1.0, retest=1.0, plain_f1=1.0,
+                                          constrained_f1=0.5),
+         "metadata": {"type": "bridge", "level": "hard"}},
+        {"id": "b", "value": sample_value(0.0, plain_f1=0.25),
+         "metadata": {"type": "comparison", "level": "hard"}},
+    ], task="sustain_hotpotqa")
+    by = {(r.sample_id, r.variant): r for r in read_inspect_log(log).rows}
+    assert by[("a", "plain")].f1 == 1.0
+    assert by[("a", "constrained")].f1 == 0.5
+    assert by[("a", "retest")].f1 is None  # the scorer grades only plain and constrained
+    assert by[("b", "plain")].f1 == 0.25
+    # the task's own keys (task, item_id) are not item metadata
+    assert by[("a", "plain")].metadata == {"type": "bridge", "level": "hard"}
+    assert by[("a", "constrained")].metadata == by[("a", "plain")].metadata
+    assert {r.task for r in by.values()} == {"hotpotqa"}
+
+
+def test_inspect_math500_metadata_keeps_integer_levels(tmp_path: Path) -> None:
+    log = write_inspect_log(tmp_path / "m.eval", [
+        {"id": "test/algebra/1.json", "value": sample_value(1.0),
+         "metadata": {"subject": "Algebra", "level": 3}}], task="sustain_math500")
+    [row] = read_inspect_log(log).rows
+    assert row.metadata == {"subject": "Algebra", "level": 3}
+    assert row.f1 is None
+
+
+def test_inspect_bad_f1_names_sample_and_field(tmp_path: Path) -> None:
+    log = write_inspect_log(tmp_path / "h.eval", [
+        {"id": "a", "value": sample_value(1.0, 1.0, compliant=1.0, constrained_f1=2.0)}],
+        task="sustain_hotpotqa")
+    with pytest.raises(SustainInputError) as err:
+        read_inspect_log(log)
+    assert err.value.field == "samples[id=a].scores.sustain_scorer.value.constrained_f1"

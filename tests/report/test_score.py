@@ -218,3 +218,179 @@ def test_plot_draws_a_png(tmp_path: Path) -> None:
     out = tmp_path / "p.png"
     write_plot(score_rows(self_mode_rows()), out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- graded scores and metadata breakdowns (MATH-500, HotpotQA) ------------------------------
+
+def math_rows() -> list[SampleRow]:
+    """Twelve MATH-500 items over levels 1, 2 and 10 (a level that sorts after 2 only when
+    compared as a number) and two subjects, counted by hand:
+
+    level 1: items 0-3, plain right 0-3, constrained right 0-2 -> S 4, kept 3
+    level 2: items 4-7, plain right 4-5, constrained right 4, 7 -> S 2, kept 1
+    level 10: items 8-11, plain right 8, no constrained run for 11 -> S 1, kept 1
+    """
+    rows: list[SampleRow] = []
+    levels = [1] * 4 + [2] * 4 + [10] * 4
+    plain_ok = {0, 1, 2, 3, 4, 5, 8}
+    cons_ok = {0, 1, 2, 4, 7, 8}
+    for i, level in enumerate(levels):
+        meta = {"level": level, "subject": "Algebra" if i % 2 else "Geometry"}
+        rows.append(SampleRow(model="m", task="math500", sample_id=str(i), variant="plain",
+                              correct=i in plain_ok, mode="self", harness="inspect",
+                              run="r", created=1.0, metadata=meta))
+        if i != 11:
+            rows.append(SampleRow(model="m", task="math500", sample_id=str(i),
+                                  variant="constrained", correct=i in cons_ok,
+                                  compliant=i % 3 != 0, compliant_loose=True,
+                                  kinds=("length:max_words",), categories=("length",),
+                                  n_constraints=1, mode="self", harness="inspect", run="r",
+                                  created=1.0, metadata=meta))
+    return rows
+
+
+def test_breakdown_by_level_and_subject_by_hand() -> None:
+    [report] = score_rows(math_rows())
+    assert (report.sustain.k, report.sustain.n) == (5, 7)
+    assert list(report.by_metadata) == ["level", "subject"]
+    levels = report.by_metadata["level"]
+    assert list(levels) == ["1", "2", "10"]  # numeric order
+    one, two, ten = levels["1"], levels["2"], levels["10"]
+    assert (one.n_items, one.plain.k, one.plain.n) == (4, 4, 4)
+    assert (one.sustain.k, one.sustain.n) == (3, 4)
+    assert (one.sustain.ci_low, one.sustain.ci_high) == wilson_interval(3, 4)
+    assert (two.plain.k, two.plain.n, two.sustain.k, two.sustain.n) == (2, 4, 1, 2)
+    assert (two.constrained.k, two.constrained.n) == (2, 4)
+    # item 5 is right plain, wrong constrained; item 7 the reverse: b = 1, c = 1
+    assert (two.mcnemar_b, two.mcnemar_c) == (1, 1)
+    assert (ten.n_items, ten.plain.k, ten.sustain.k, ten.sustain.n) == (4, 1, 1, 1)
+    assert (ten.constrained.n, ten.compliance.n) == (3, 3)
+    # the groups partition the items
+    assert sum(g.sustain.n for g in levels.values()) == report.sustain.n
+    subjects = report.by_metadata["subject"]
+    assert list(subjects) == ["Algebra", "Geometry"]
+    # Algebra = odd ids 1, 3, 5, 7, 9, 11: S = {1, 3, 5}, kept = {1}
+    assert (subjects["Algebra"].sustain.k, subjects["Algebra"].sustain.n) == (1, 3)
+    assert (subjects["Geometry"].sustain.k, subjects["Geometry"].sustain.n) == (4, 4)
+
+
+def test_breakdown_json_groups_have_the_top_level_metric_fields() -> None:
+    [report] = score_rows(math_rows())
+    obj = json.loads(render([report], "json"))
+    group = obj["by_metadata"]["level"]["2"]
+    top_metrics = {k for k in obj if not k.startswith("by_")} - {
+        "model", "task", "mode", "harness", "runs"}
+    assert set(group) == top_metrics
+    assert group["n_sustain"] == 2
+    assert group["sustain_score"] == 0.5
+    assert group["plain_accuracy"] == 0.5
+    assert group["n_items"] == 4
+    assert group["sustain_ci_low"] == pytest.approx(wilson_interval(1, 2)[0])
+    assert obj["by_metadata"]["level"]["10"]["n_constrained"] == 3
+
+
+def test_gsm8k_has_no_metadata_breakdown_and_no_f1() -> None:
+    [report] = score_rows(self_mode_rows())
+    obj = json.loads(render([report], "json"))
+    assert obj["by_metadata"] == {}
+    for name in ("plain_f1", "constrained_f1", "sustain_f1"):
+        assert obj[name] is None
+        assert obj[f"n_{name}"] == 0
+    text = render([report], "table")
+    assert "F1" not in text
+    assert "by level" not in text
+
+
+def hotpot_rows() -> list[SampleRow]:
+    """Four HotpotQA items: F1 plain 1, 1, 0.5, 0; constrained 1, 0.4, 0.5, (not run)."""
+    rows = []
+    spec = [("a", "bridge", True, 1.0, True, 1.0), ("b", "bridge", True, 1.0, False, 0.4),
+            ("c", "comparison", False, 0.5, False, 0.5), ("d", "comparison", False, 0.0,
+                                                          None, None)]
+    for sid, kind, p_ok, p_f1, c_ok, c_f1 in spec:
+        meta = {"type": kind, "level": "hard"}
+        rows.append(SampleRow(model="m", task="hotpotqa", sample_id=sid, variant="plain",
+                              correct=p_ok, f1=p_f1, metadata=meta, run="r"))
+        if c_ok is not None:
+            rows.append(SampleRow(model="m", task="hotpotqa", sample_id=sid,
+                                  variant="constrained", correct=c_ok, f1=c_f1,
+                                  compliant=True, kinds=("length:max_words",),
+                                  n_constraints=1, metadata=meta, run="r"))
+    return rows
+
+
+def test_f1_means_by_hand() -> None:
+    [report] = score_rows(hotpot_rows())
+    assert report.plain_f1.n == 4
+    assert report.plain_f1.value == pytest.approx(2.5 / 4)
+    assert report.constrained_f1.n == 3
+    assert report.constrained_f1.value == pytest.approx(1.9 / 3)
+    # S = {a, b}: the constrained F1 of those two
+    assert report.sustain_f1.n == 2
+    assert report.sustain_f1.value == pytest.approx(0.7)
+    assert report.graded
+    types = report.by_metadata["type"]
+    assert types["bridge"].plain_f1.value == 1.0
+    assert types["comparison"].plain_f1.value == pytest.approx(0.25)
+    assert types["comparison"].sustain.n == 0
+    assert list(report.by_metadata["level"]) == ["hard"]
+    obj = report.to_dict()
+    assert (obj["plain_f1"], obj["n_plain_f1"]) == (pytest.approx(0.625), 4)
+    assert (obj["sustain_f1"], obj["n_sustain_f1"]) == (pytest.approx(0.7), 2)
+    assert obj["by_metadata"]["type"]["bridge"]["constrained_f1"] == pytest.approx(0.7)
+
+
+def test_tables_show_f1_and_breakdowns_with_two_or_more_groups() -> None:
+    reports = score_rows(hotpot_rows() + math_rows())
+    text = render(reports, "table")
+    assert "plain F1" in text
+    assert "0.625 (n=4)" in text
+    assert "m / hotpotqa: by type" in text
+    assert "m / hotpotqa: by level" not in text  # one group only: it repeats the overall row
+    assert "m / math500: by level" in text
+    assert "m / math500: by subject" in text
+    md = render(reports, "md")
+    assert "### m / math500: by level" in md
+    assert "| 10 | 4 |" in md
+    table = list(csv.DictReader(io.StringIO(render(reports, "csv"))))
+    hot = next(r for r in table if r["task"] == "hotpotqa")
+    assert hot["plain_f1"] == "0.625"
+    assert hot["n_sustain_f1"] == "2"
+    assert next(r for r in table if r["task"] == "math500")["plain_f1"] == ""
+
+
+def test_items_missing_a_breakdown_field_are_counted_in_a_warning() -> None:
+    rows = math_rows()
+    rows = [SampleRow(**{**r.__dict__, "metadata": {}}) if r.sample_id == "0" else r
+            for r in rows]
+    warnings: list[str] = []
+    [report] = score_rows(rows, warnings)
+    assert sum(g.n_items for g in report.by_metadata["level"].values()) == 11
+    assert any("1 item(s) have no 'level'" in w for w in warnings)
+
+
+def test_metadata_from_lmeval_and_inspect_files(tmp_path: Path) -> None:
+    lm = tmp_path / "lm" / "org__a"
+    write_lmeval_run(lm, {
+        "sustain_math500_plain": [
+            lm_line(i, f"id{i}", acc=1.0 if i != 3 else 0.0,
+                    metadata={"subject": "Algebra", "level": 1 + i % 2}) for i in range(4)],
+        "sustain_math500_constrained": [
+            lm_line(i, f"id{i}", acc=1.0 if i != 0 else 0.0, constraints=["format:no_bold"],
+                    compliance=1.0, source="reference",
+                    metadata={"subject": "Algebra", "level": 1 + i % 2}) for i in range(4)]})
+    log = write_inspect_log(tmp_path / "h.eval", [
+        {"id": "x", "value": sample_value(1.0, 1.0, compliant=1.0, plain_f1=1.0,
+                                          constrained_f1=1.0),
+         "metadata": {"type": "bridge", "level": "hard"}},
+        {"id": "y", "value": sample_value(1.0, 0.0, compliant=1.0, plain_f1=1.0,
+                                          constrained_f1=0.0),
+         "metadata": {"type": "comparison", "level": "hard"}}], task="sustain_hotpotqa")
+    reports = {r.task: r for r in score_rows(read_rows([tmp_path / "lm", log]).rows)}
+    levels = reports["math500"].by_metadata["level"]
+    # level 1 = id0, id2 (id0 lost under the constraint); level 2 = id1, id3 (id3 wrong plain)
+    assert (levels["1"].sustain.k, levels["1"].sustain.n) == (1, 2)
+    assert (levels["2"].sustain.k, levels["2"].sustain.n) == (1, 1)
+    hot = reports["hotpotqa"]
+    assert hot.sustain_f1.value == 0.5
+    assert hot.by_metadata["type"]["comparison"].sustain.value == 0.0

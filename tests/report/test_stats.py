@@ -9,7 +9,9 @@ from fractions import Fraction
 import pytest
 
 from sustain_tasks.report.stats import (
+    Mean,
     mcnemar_exact,
+    mean,
     paired_bootstrap,
     quantile,
     rate,
@@ -130,3 +132,11 @@ def test_bootstrap_uses_only_shared_items() -> None:
     assert result.estimate == pytest.approx(0.5 - 1.0)
     empty = paired_bootstrap({"a": 1.0}, {"b": 1.0}, mean, n_boot=10)
     assert (empty.n_items, empty.estimate, empty.ci_low) == (0, None, None)
+
+
+def test_mean_ignores_missing_scores() -> None:
+    assert mean([1.0, None, 0.5, 0.0]) == Mean(3, 0.5)
+    assert mean([None, None]) == Mean(0, None)
+    assert mean([]) == Mean(0, None)
+    assert str(mean([0.25])) == "0.250 (n=1)"
+    assert str(mean([])) == "- (n=0)"
