@@ -3,15 +3,22 @@
 An offline model sees a prompt, not an item. Prompts built by the tasks are
 ``Benchmark.prompt(item)`` (plain and retest), that prompt plus the constraint block
 (constrained) or plus neutral sentences (placebo), possibly wrapped by a chat template or a
-system instruction. :class:`PromptIndex` maps them back to (benchmark, item, variant): exact
-plain prompt first, then the plain prompt followed by a paragraph break, then the longest item
-question found inside the prompt.
+system instruction. :class:`PromptIndex` maps them back to (benchmark, item, variant):
+
+1. the exact plain prompt (one dictionary lookup);
+2. a plain prompt that starts where the benchmark's fixed instruction text (the prefix all its
+   prompts share) starts, at the beginning of the prompt or inside a wrapper, and ends at a
+   line break or at the end; the variant comes from what follows it. Only candidate ends at
+   which some plain prompt of that length could end are hashed, so a lookup costs a few
+   string searches and dictionary lookups even for HotpotQA's ~6,000-character prompts;
+3. the longest item question found inside the prompt (a scan of every question; only for
+   prompts rebuilt from a different template).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,13 +57,58 @@ def variant_of_suffix(suffix: str) -> Variant | None:
     return "placebo" if not rest.strip() else None
 
 
+_MIN_HEAD = 16
+"""Shortest shared instruction prefix worth searching for inside wrapped prompts."""
+
+
+def _shared_prefix(texts: Iterable[str]) -> str:
+    """The longest prefix every text starts with (that of the smallest and the largest)."""
+    listed = list(texts)
+    if not listed:
+        return ""
+    first, last = min(listed), max(listed)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
 class _BenchIndex:
     def __init__(self, bench: Benchmark, items: list[Item]) -> None:
         self.bench = bench
         self.by_id = {item.id: item for item in items}
         self.by_prompt = {bench.prompt(item): item for item in items}
+        self.lengths = frozenset(len(p) for p in self.by_prompt)
+        head = _shared_prefix(self.by_prompt)
+        self.head = head if len(head) >= _MIN_HEAD else ""
         self.questions = sorted(((item.question, item) for item in items if item.question),
                                 key=lambda pair: -len(pair[0]))
+
+    def starts(self, prompt: str) -> Iterator[int]:
+        """Where a plain prompt may start: 0, and every occurrence of the shared head."""
+        yield 0
+        if not self.head:
+            return
+        start = prompt.find(self.head, 1)
+        while start != -1:
+            yield start
+            start = prompt.find(self.head, start + 1)
+
+    def embedded(self, prompt: str) -> tuple[Item, int] | None:
+        """An item whose plain prompt lies in ``prompt`` from a start to a line break (or the
+        end), with the position where it ends."""
+        for start in self.starts(prompt):
+            end = prompt.find("\n", start)
+            while True:
+                cut = len(prompt) if end == -1 else end
+                if cut - start in self.lengths:
+                    item = self.by_prompt.get(prompt[start:cut])
+                    if item is not None:
+                        return item, cut
+                if end == -1:
+                    break
+                end = prompt.find("\n", end + 1)
+        return None
 
 
 class PromptIndex:
@@ -104,12 +156,10 @@ class PromptIndex:
             if prompt in ix.by_prompt:
                 return Match(ix.bench, ix.by_prompt[prompt], "plain")
         for ix in indexes:
-            cut = prompt.find("\n\n")
-            while cut != -1:
-                item = ix.by_prompt.get(prompt[:cut])
-                if item is not None:
-                    return Match(ix.bench, item, variant_of_suffix(prompt[cut:]))
-                cut = prompt.find("\n\n", cut + 2)
+            found = ix.embedded(prompt)
+            if found is not None:
+                item, cut = found
+                return Match(ix.bench, item, variant_of_suffix(prompt[cut:]))
         for ix in indexes:
             for question, item in ix.questions:
                 if question in prompt:

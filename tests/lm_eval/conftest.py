@@ -45,14 +45,25 @@ def local_data(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
     return data_dir
 
 
+SERVED = ("gsm8k", "math500", "hotpotqa")
+"""Benchmarks whose prompts the loopback server answers."""
+
+
 @pytest.fixture(scope="session")
-def gsm8k_items(data_dir: Path) -> list[Item]:
-    return get_benchmark("gsm8k").load(data_dir)
+def bench_items(data_dir: Path) -> dict[str, list[Item]]:
+    """Every item of the served benchmarks, by benchmark name (loaded once per session)."""
+    return {name: get_benchmark(name).load(data_dir) for name in SERVED}
+
+
+@pytest.fixture(scope="session")
+def gsm8k_items(bench_items: dict[str, list[Item]]) -> list[Item]:
+    return bench_items["gsm8k"]
 
 
 @dataclass
 class CompletionServer:
-    """An OpenAI-style ``/v1/completions`` endpoint answering GSM8K prompts.
+    """An OpenAI-style ``/v1/completions`` endpoint answering GSM8K, MATH-500 and HotpotQA
+    prompts (sample ids do not collide between them).
 
     By default it answers each prompt with the item's reference solution, found from the
     plain prompt (``Benchmark.prompt``) or from the part of a constrained prompt before the
@@ -65,12 +76,16 @@ class CompletionServer:
     script: dict[tuple[str, str], str] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
 
-    def answer(self, prompt: str, stop: list[str] | None) -> str:
-        plain, sep, _ = prompt.partition("\n\n" + CONSTRAINT_HEADER)
-        variant = "constrained" if sep else "plain"
-        item = self.items.get(plain)
+    def item_for(self, prompt: str) -> Item:
+        """The item of a plain or constrained prompt."""
+        item = self.items.get(prompt.partition("\n\n" + CONSTRAINT_HEADER)[0])
         if item is None:
             raise KeyError(f"unknown prompt {prompt[:120]!r}")
+        return item
+
+    def answer(self, prompt: str, stop: list[str] | None) -> str:
+        item = self.item_for(prompt)
+        variant = "constrained" if "\n\n" + CONSTRAINT_HEADER in prompt else "plain"
         text = self.script.get((item.id, variant), item.reference)
         for s in stop or []:
             if s and s in text:
@@ -108,10 +123,19 @@ def _handler(server: CompletionServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+@pytest.fixture(scope="session")
+def prompt_items(bench_items: dict[str, list[Item]]) -> dict[str, Item]:
+    """Plain prompt -> item, over every served benchmark."""
+    prompts: dict[str, Item] = {}
+    for name, items in bench_items.items():
+        bench = get_benchmark(name)
+        prompts.update((bench.prompt(item), item) for item in items)
+    return prompts
+
+
 @pytest.fixture
-def completion_server(gsm8k_items: list[Item]) -> Iterator[CompletionServer]:
-    bench = get_benchmark("gsm8k")
-    server = CompletionServer(items={bench.prompt(item): item for item in gsm8k_items})
+def completion_server(prompt_items: dict[str, Item]) -> Iterator[CompletionServer]:
+    server = CompletionServer(items=prompt_items)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
     server.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1/completions"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -122,6 +146,49 @@ def completion_server(gsm8k_items: list[Item]) -> Iterator[CompletionServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=10)
+
+
+def tagged_processes(tag: str) -> list[int]:
+    """Live processes whose environment holds ``tag`` (``NAME=value``): a subprocess run with a
+    unique tag in its environment passes it on to every process it starts, so this finds what
+    a run left behind. Linux only (``/proc``); elsewhere the test is skipped."""
+    proc = Path("/proc")
+    if not (proc / "self" / "environ").is_file():
+        pytest.skip("needs /proc to list processes")
+    needle = tag.encode()
+    found = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:  # gone meanwhile, or another user's
+            continue
+        if needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def child_processes() -> list[tuple[int, str, str]]:
+    """``(pid, state, command line)`` of this process's children (``Z`` = zombie)."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").is_file():
+        pytest.skip("needs /proc to list processes")
+    children = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                errors="replace")
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses
+        state, ppid = stat.rpartition(")")[2].split()[:2]
+        if int(ppid) == os.getpid():
+            children.append((int(entry.name), state, cmdline.strip()))
+    return children
 
 
 def run_lm_eval(args: list[str], env: dict[str, str], cwd: Path,
@@ -160,6 +227,18 @@ def read_run(output_path: Path) -> tuple[dict[str, Any], dict[str, list[dict[str
         task = path.name.removeprefix("samples_").rsplit("_", 1)[0]
         samples[task] = [json.loads(line) for line in path.read_text().splitlines() if line]
     return json.loads(results[0].read_text()), samples
+
+
+@pytest.fixture
+def leftover_processes() -> Any:
+    """:func:`tagged_processes`."""
+    return tagged_processes
+
+
+@pytest.fixture
+def children() -> Any:
+    """:func:`child_processes`."""
+    return child_processes
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sustain_tasks.lm_eval.adapter import (
     FilteredAnswer,
     build_docs,
     custom_dataset,
+    doc_item,
     flexible_extract,
     process_results,
     strict_match,
@@ -72,6 +74,47 @@ def test_reference_mode_keeps_items_with_constraints(local_data: Path,
             assert record["text"] in doc["prompt"]
     again = build_docs("gsm8k", "constrained", k=2, seed=3)
     assert again == docs
+
+
+@pytest.mark.parametrize("bench_name", ["math500", "hotpotqa"])
+def test_docs_carry_what_prompt_and_verifier_need(local_data: Path, bench_name: str,
+                                                  bench_items: dict[str, list[Item]]) -> None:
+    """The item's metadata (HotpotQA: its ten paragraphs) survives the dataset's Arrow round
+    trip, so the prompt and the verdict can be rebuilt from the document alone."""
+    bench = get_benchmark(bench_name)
+    items = bench_items[bench_name]
+    test = custom_dataset(sustain_task=bench_name, sustain_variant="plain")["test"]
+    assert len(test) == len(items) == 500
+    for doc, item in zip(test.select(range(25)), items[:25], strict=True):
+        assert set(doc) == DOC_KEYS
+        assert doc["id"] == item.id
+        assert doc["metadata"] == json.loads(json.dumps(dict(item.metadata)))
+        rebuilt = doc_item(doc)
+        assert bench.prompt(rebuilt) == doc["prompt"] == bench.prompt(item)
+        assert bench.verify(item.reference, doc["target"], rebuilt).correct
+        if bench_name == "hotpotqa":
+            assert len(doc["metadata"]["context"]) == 10
+            assert doc["question"] in doc["prompt"]
+
+
+@pytest.mark.parametrize("bench_name", ["math500", "hotpotqa"])
+def test_reference_mode_builds_every_item_quickly(local_data: Path, bench_name: str,
+                                                  bench_items: dict[str, list[Item]]) -> None:
+    """Reference-mode constraints for all 500 items (k=3): each self-evident on its reference,
+    deterministic, and built in about a second (the bound is generous for a loaded machine)."""
+    started = time.perf_counter()
+    docs = build_docs(bench_name, "constrained", k=3, seed=5)
+    seconds = time.perf_counter() - started
+    assert seconds < 30, seconds
+    by_id = {item.id: item for item in bench_items[bench_name]}
+    assert len(docs) == 500
+    for doc in docs:
+        reference = by_id[doc["id"]].reference
+        assert 1 <= len(doc["constraints"]) <= 3
+        for record in doc["constraints"]:
+            assert constraint_from_record(record).check(reference), (doc["id"], record)
+    assert sum(len(doc["constraints"]) == 3 for doc in docs) >= 450
+    assert build_docs(bench_name, "constrained", k=3, seed=5) == docs
 
 
 def test_custom_dataset_returns_a_test_split(local_data: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sustain_tasks.benchmarks import BENCHMARKS
+from sustain_tasks.benchmarks import BENCHMARKS, get_benchmark
 from sustain_tasks.lm_eval import include_path, task_manager
 
 pytestmark = pytest.mark.lm_eval
@@ -31,6 +31,35 @@ def _config_files() -> list[Path]:
 
 def test_include_path_is_the_checkout_folder() -> None:
     assert include_path() == CONFIGS
+
+
+def _groups() -> list[str]:
+    """Benchmarks with a task folder (``task_configs/<bench>/_sustain_<bench>.yaml``)."""
+    return sorted(p.parent.name for p in CONFIGS.glob("*/_sustain_*.yaml"))
+
+
+GROUPS = _groups()
+
+FIRST_TARGETS = {"gsm8k": "18", "math500": "\\left( 3, \\frac{\\pi}{2} \\right)",
+                 "hotpotqa": "Denise Levertov"}
+"""The gold answer of each benchmark's first item (dataset order)."""
+
+
+def _expected_metrics(bench: str, variant: str) -> set[str]:
+    metrics = {"acc"}
+    if get_benchmark(bench).graded:
+        metrics.add("f1")
+    if variant == "constrained":
+        metrics |= {"compliance", "compliance_loose"}
+    return metrics
+
+
+def test_every_benchmark_has_a_task_folder() -> None:
+    folders = {p.name for p in CONFIGS.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == set(GROUPS)
+    assert set(GROUPS) <= set(BENCHMARKS)
+    assert {"gsm8k", "math500", "hotpotqa"} <= set(GROUPS)
+    assert set(FIRST_TARGETS) == set(GROUPS)
 
 
 @pytest.mark.parametrize("path", _config_files(), ids=lambda p: str(p.relative_to(CONFIGS)))
@@ -49,18 +78,18 @@ def test_every_yaml_parses_with_functions_resolved(path: Path) -> None:
             (step,) = f["filter"]
             assert step["function"] == "custom"
             assert callable(step["filter_fn"])
-        assert cfg["dataset_kwargs"]["sustain_task"] in BENCHMARKS
-        assert cfg["task"] == (f"sustain_{cfg['dataset_kwargs']['sustain_task']}_"
-                               f"{cfg['dataset_kwargs']['sustain_variant']}")
+        bench, variant = (cfg["dataset_kwargs"][k] for k in ("sustain_task", "sustain_variant"))
+        assert bench in BENCHMARKS
+        assert path.parent.name == bench
+        assert cfg["task"] == f"sustain_{bench}_{variant}"
         assert cfg["output_type"] == "generate_until"
         gen = cfg["generation_kwargs"]
         assert gen["do_sample"] is False
         assert gen["temperature"] == 0
         assert gen["max_gen_toks"] >= 512
+        assert gen["until"], "a stop string keeps a base model from writing the next item"
         metrics = {m["metric"] for m in cfg["metric_list"]}
-        expected = ({"acc"} if cfg["dataset_kwargs"]["sustain_variant"] == "plain"
-                    else {"acc", "compliance", "compliance_loose"})
-        assert metrics == expected
+        assert metrics == _expected_metrics(bench, variant)
         assert all(m["aggregation"] == "mean" and m["higher_is_better"] is True
                    for m in cfg["metric_list"])
 
@@ -74,31 +103,56 @@ def test_every_yaml_name_is_indexed() -> None:
         declared.add(cfg.get("group") or cfg["task"])
     tm = task_manager()
     assert set(tm.all_tasks) == declared
-    for bench in BENCHMARKS:
-        if (CONFIGS / bench).is_dir():
-            assert f"sustain_{bench}" in tm.all_groups
-            assert {f"sustain_{bench}_plain", f"sustain_{bench}_constrained"} <= set(
-                tm.all_subtasks)
+    for bench in GROUPS:
+        assert f"sustain_{bench}" in tm.all_groups
+        assert {f"sustain_{bench}_plain", f"sustain_{bench}_constrained"} <= set(
+            tm.all_subtasks)
 
 
-def test_group_has_plain_and_constrained_and_no_aggregate() -> None:
+@pytest.mark.parametrize("bench", GROUPS)
+def test_group_has_plain_and_constrained_and_no_aggregate(bench: str) -> None:
     from lm_eval.tasks._yaml_loader import load_yaml
 
-    cfg = load_yaml(CONFIGS / "gsm8k" / "_sustain_gsm8k.yaml")
-    assert cfg["group"] == "sustain_gsm8k"
-    assert cfg["task"] == ["sustain_gsm8k_plain", "sustain_gsm8k_constrained"]
+    cfg = load_yaml(CONFIGS / bench / f"_sustain_{bench}.yaml")
+    assert cfg["group"] == f"sustain_{bench}"
+    assert cfg["task"] == [f"sustain_{bench}_plain", f"sustain_{bench}_constrained"]
     assert "aggregate_metric_list" not in cfg
+    plain, constrained = (load_yaml(CONFIGS / bench / f"sustain_{bench}_{v}.yaml",
+                                    resolve_func=False, recursive=False)
+                          for v in ("plain", "constrained"))
+    assert constrained["include"] == f"sustain_{bench}_plain.yaml"
+    assert plain["include"] == "../_sustain_base_yaml"
 
 
-def test_tasks_load_through_the_task_manager(local_data: Path) -> None:
-    loaded = task_manager().load(["sustain_gsm8k"])
+@pytest.mark.parametrize("bench", GROUPS)
+def test_stop_strings_never_cut_a_reference(bench: str, data_dir: Path) -> None:
+    """A model answering with the reference solution must not be cut short by ``until``."""
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    cfg = load_yaml(CONFIGS / bench / f"sustain_{bench}_plain.yaml", resolve_func=False)
+    stops = cfg["generation_kwargs"]["until"]
+    items = get_benchmark(bench).load(data_dir)
+    assert not [(item.id, stop) for item in items for stop in stops if stop in item.reference]
+
+
+@pytest.mark.parametrize("bench", GROUPS)
+def test_tasks_load_through_the_task_manager(local_data: Path, bench: str) -> None:
+    """The whole group, with reference-mode constraints for every item (full dataset)."""
+    loaded = task_manager().load([f"sustain_{bench}"])
     tasks = loaded["tasks"]
-    assert set(tasks) == {"sustain_gsm8k_plain", "sustain_gsm8k_constrained"}
-    plain = tasks["sustain_gsm8k_plain"]
-    assert len(plain.eval_docs) == 1319
+    assert set(tasks) == {f"sustain_{bench}_plain", f"sustain_{bench}_constrained"}
+    items = get_benchmark(bench).load(local_data)
+    plain, constrained = (tasks[f"sustain_{bench}_{v}"] for v in ("plain", "constrained"))
+    assert len(plain.eval_docs) == len(items) == {"gsm8k": 1319}.get(bench, 500)
     doc = plain.eval_docs[0]
-    assert plain.doc_to_text(doc) == doc["prompt"]
-    assert plain.doc_to_target(doc) == doc["target"] == "18"
+    assert plain.doc_to_text(doc) == doc["prompt"] == get_benchmark(bench).prompt(items[0])
+    assert plain.doc_to_target(doc) == doc["target"] == FIRST_TARGETS[bench]
+    assert doc["metadata"] == dict(items[0].metadata)
+    # every reference solution yields a constraint, so the constrained task holds every item
+    assert len(constrained.eval_docs) == len(items)
+    first = constrained.eval_docs[0]
+    assert first["constraints"]
+    assert constrained.doc_to_text(first).startswith(doc["prompt"] + "\n\n")
 
 
 def test_wheel_ships_task_configs_inside_the_package() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -30,23 +31,64 @@ def index(data_dir: Path) -> PromptIndex:
     return PromptIndex(data_dir=data_dir)
 
 
-def test_lookup_by_prompt(index: PromptIndex, gsm8k_items: list[Item]) -> None:
-    bench = get_benchmark("gsm8k")
-    item = gsm8k_items[7]
-    plain = bench.prompt(item)
-    cases = {
-        plain: "plain",
-        constrained_prompt(plain, [LIMIT]): "constrained",
-        placebo_prompt(plain, [LIMIT], key=item.id): "placebo",
-        f"<|user|>\n{plain}\n<|assistant|>\n": "plain",
+def _wrapped(prompt: str, item: Item) -> dict[str, str]:
+    """Prompt -> expected variant, for every way a prompt reaches a model."""
+    return {
+        prompt: "plain",
+        constrained_prompt(prompt, [LIMIT]): "constrained",
+        placebo_prompt(prompt, [LIMIT], key=item.id): "placebo",
+        f"<|user|>\n{prompt}\n<|assistant|>\n": "plain",
+        f"You are a careful assistant.\n\n{constrained_prompt(prompt, [LIMIT])}\n\nAnswer:":
+            "constrained",
     }
-    for prompt, variant in cases.items():
+
+
+@pytest.mark.parametrize("bench_name", ["gsm8k", "math500", "hotpotqa"])
+def test_lookup_by_prompt(index: PromptIndex, bench_items: dict[str, list[Item]],
+                          bench_name: str) -> None:
+    bench = get_benchmark(bench_name)
+    item = bench_items[bench_name][7]
+    for prompt, variant in _wrapped(bench.prompt(item), item).items():
         found = index.find(prompt)
         assert found is not None, prompt
+        assert found.benchmark.name == bench_name
         assert found.item == item
-        if not prompt.startswith("<|user|>"):
+        if prompt.startswith("<|user|>"):
+            assert found.variant is None
+        else:
             assert found.variant == variant
     assert index.find("What is the capital of France?") is None
+
+
+@pytest.mark.parametrize("scan_questions", [False, True], ids=["by-prompt", "by-question"])
+def test_lookup_of_every_long_hotpotqa_prompt(data_dir: Path, bench_items: dict[str, list[Item]],
+                                              scan_questions: bool) -> None:
+    """HotpotQA prompts hold ten paragraphs (~6,000 characters). Every item is found from every
+    form of its prompt by its whole plain prompt, without the question scan (by-prompt); the
+    question scan alone finds them as well (by-question; slow, so a sample of items)."""
+    bench = get_benchmark("hotpotqa")
+    index = PromptIndex(data_dir=data_dir)
+    index.find("load every benchmark")
+    for ix in index._loaded.values():
+        assert ix is not None
+        if scan_questions:
+            ix.by_prompt = {}
+            ix.lengths = frozenset()
+        else:
+            ix.questions = []
+    items = bench_items["hotpotqa"][::25] if scan_questions else bench_items["hotpotqa"]
+    prompts = [(p, v, item) for item in items
+               for p, v in _wrapped(bench.prompt(item), item).items()]
+    assert sum(len(p) for p, _, _ in prompts) / len(prompts) > 4000
+    started = time.perf_counter()
+    found = [(index.find(prompt), variant, item) for prompt, variant, item in prompts]
+    per_lookup = (time.perf_counter() - started) / len(prompts)
+    assert [item.id for match, _, item in found if match is None or match.item != item] == []
+    if not scan_questions:
+        assert all(match.variant in (variant, None) for match, variant, _ in found if match)
+        # typically well under 0.1 ms; the question scan takes milliseconds
+        assert per_lookup < 0.01, per_lookup
+    assert index.find("\n\n".join(["Nothing to see here."] * 400)) is None
 
 
 def test_variant_of_suffix() -> None:
@@ -57,20 +99,25 @@ def test_variant_of_suffix() -> None:
     assert variant_of_suffix("\n\nSomething else entirely.") is None
 
 
-def test_reference_model_answers_by_doc_and_by_prompt(data_dir: Path,
-                                                      gsm8k_items: list[Item]) -> None:
+@pytest.mark.parametrize("bench_name", ["gsm8k", "math500", "hotpotqa"])
+def test_reference_model_answers_by_doc_and_by_prompt(data_dir: Path, bench_name: str,
+                                                      bench_items: dict[str, list[Item]]
+                                                      ) -> None:
     from sustain_tasks.lm_eval.models import ReferenceLM
 
     lm = ReferenceLM(data_dir=str(data_dir), batch_size=1, device="cpu")
-    item = gsm8k_items[3]
-    prompt = get_benchmark("gsm8k").prompt(item)
-    doc = {"task": "gsm8k", "id": item.id, "variant": "constrained"}
+    item = bench_items[bench_name][3]
+    prompt = get_benchmark(bench_name).prompt(item)
+    doc = {"task": bench_name, "id": item.id, "variant": "constrained"}
     out = lm.generate_until([_request("unrelated text", doc), _request(prompt),
+                             _request(constrained_prompt(prompt, [LIMIT])),
                              _request(prompt, until=["\n"])])
-    assert out[0] == out[1] == item.reference
-    assert out[2] == item.reference.split("\n")[0]
+    assert out[0] == out[1] == out[2] == item.reference
+    assert out[3] == item.reference.split("\n")[0]
     with pytest.raises(SustainInputError, match="matches the prompt"):
         lm.generate_until([_request("no such prompt")])
+    with pytest.raises(SustainInputError, match="not in the"):
+        lm.generate_until([_request("x", {"task": bench_name, "id": "no-such-id"})])
     with pytest.raises(NotImplementedError):
         lm.loglikelihood([])
 
