@@ -21,10 +21,12 @@ from .metrics import (
 from .scorer import SCORE_KEYS, score_record, sustain_scorer
 from .solver import sustain_solver
 from .task import build_task, mode_metrics, validate_args
+from .verdicts import clear_verdicts
 
 __all__ = [
     "SCORE_KEYS",
     "build_task",
+    "clear_verdicts",
     "compliance",
     "compliance_loose",
     "constrained_accuracy",

@@ -31,6 +31,10 @@ class ItemIndex:
                 raise SustainInputError(f"duplicate sample id {item.id!r}", path=source,
                                         field="id")
             self.by_id[item.id] = item
+        # longest question first (ties keep the file order), so the first hit is the answer
+        self._by_length = sorted(
+            ((item.question.strip(), item) for item in self.items if item.question.strip()),
+            key=lambda pair: -len(pair[0]))
 
     def get(self, item_id: str) -> Item:
         """The item called ``item_id``; a :class:`SustainInputError` when there is none."""
@@ -41,15 +45,15 @@ class ItemIndex:
                                     path=self.source, field="id") from None
 
     def find_in_prompt(self, prompt: str) -> Item | None:
-        """The item whose question text appears in ``prompt`` (the longest one wins)."""
-        best: Item | None = None
-        for item in self.items:
-            question = item.question.strip()
-            if question and question in prompt and (
-                best is None or len(question) > len(best.question.strip())
-            ):
-                best = item
-        return best
+        """The item whose question text appears in ``prompt`` (the longest one wins).
+
+        One substring search per item at most: linear in the number of items times the
+        prompt length (about a millisecond for a 500-item HotpotQA index and its long prompts).
+        """
+        for question, item in self._by_length:
+            if len(question) <= len(prompt) and question in prompt:
+                return item
+        return None
 
 
 _INDEXES: dict[tuple[str, str | None], ItemIndex] = {}

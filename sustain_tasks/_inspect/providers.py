@@ -87,6 +87,9 @@ class ReplayBook:
                     self._add(self._parse(text, lineno))
         if not self.by_id and not self.by_question:
             raise SustainInputError("no recorded outputs in the file", path=self.path)
+        # longest first, so the first question found in a prompt is the most specific one
+        self._questions = sorted({question for question, _ in self.by_question},
+                                 key=lambda question: (-len(question), question))
 
     def _parse(self, text: str, lineno: int) -> ReplayLine:
         def fail(message: str, field: str | None = None) -> SustainInputError:
@@ -137,10 +140,8 @@ class ReplayBook:
             for key in ((item_id, variant), (item_id, None)):
                 if key in self.by_id:
                     return self.by_id[key]
-        if self.by_question:
-            questions = sorted({q for q, _ in self.by_question if q in prompt},
-                               key=len, reverse=True)
-            for question in questions:
+        for question in self._questions:
+            if question in prompt:
                 for key in ((question, variant), (question, None)):
                     if key in self.by_question:
                         return self.by_question[key]

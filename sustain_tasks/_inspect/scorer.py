@@ -2,7 +2,8 @@
 
 ``Score.value`` is a dict (see :mod:`sustain_tasks._inspect.metrics` for the keys);
 ``Score.answer`` is the answer extracted from the plain output; ``Score.metadata`` keeps the
-constraints, the outputs and the per-constraint checks, so a log can be re-analysed without
+constraints, the outputs, the verifier's account of each verdict (``plain_detail``,
+``second_detail``) and the per-constraint checks, so a log can be re-analysed without
 re-running anything.
 """
 
@@ -30,6 +31,7 @@ from .metrics import (
     sustain_score,
 )
 from .solver import sample_item_id
+from .verdicts import verify
 
 __all__ = ["SCORE_KEYS", "score_record", "sustain_scorer"]
 
@@ -49,7 +51,7 @@ def score_record(bench: Benchmark, record: dict[str, Any], target: str,
     """The score of one sample from the solver's record (see ``context.STORE_KEY``)."""
     mode = str(record.get("mode") or "plain")
     plain_output = str(record.get("plain_output") or "")
-    plain = bench.verify(plain_output, target, item)
+    plain = verify(bench, plain_output, target, item)
     constraints: list[Constraint] = [
         constraint_from_record(c, field=f"store.{STORE_KEY}.constraints")
         for c in record.get("constraints") or []
@@ -58,7 +60,7 @@ def score_record(bench: Benchmark, record: dict[str, Any], target: str,
     second_output = record.get("second_output")
     second: Verdict | None = None
     if second_variant is not None and second_output is not None:
-        second = bench.verify(str(second_output), target, item)
+        second = verify(bench, str(second_output), target, item)
 
     value: dict[str, float | int | None] = dict.fromkeys(SCORE_KEYS)
     value["plain"] = _flag(plain.correct)
@@ -86,11 +88,13 @@ def score_record(bench: Benchmark, record: dict[str, Any], target: str,
         "target": target,
         "plain_output": plain_output,
         "plain_extracted": plain.extracted,
+        "plain_detail": plain.detail,
         "constrained_output": str(second_output) if constrained_run else None,
         "constrained_extracted": second.extracted if constrained_run and second else None,
         "second_variant": second_variant,
         "second_output": second_output,
         "second_extracted": second.extracted if second is not None else None,
+        "second_detail": second.detail if second is not None else None,
         "per_constraint": per_constraint,
     }
     return Score(value=value, answer=plain.extracted, explanation=_explain(value),

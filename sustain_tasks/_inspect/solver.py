@@ -29,6 +29,7 @@ from sustain_tasks.protocol import Mode, Variant, constrained_prompt, placebo_pr
 from .context import META_ITEM_ID, STORE_KEY
 from .dataset import item_index
 from .errors import located_errors
+from .verdicts import verify
 
 __all__ = ["SECOND_VARIANT", "sample_item_id", "sustain_solver"]
 
@@ -103,7 +104,7 @@ def sustain_solver(
         if mode == "reference":
             constraints = constraints_from_reference(item)
             record["constraint_source"] = "reference"
-        elif (await anyio.to_thread.run_sync(bench.verify, plain_output, item.target,
+        elif (await anyio.to_thread.run_sync(verify, bench, plain_output, item.target,
                                              item)).correct:
             # verifiers may take a while (sympy, sandboxed tests): keep the event loop free
             constraints = bench.constraints_for(item, plain_output, k=k, kinds=kinds,

@@ -37,30 +37,52 @@ def metrics(log: EvalLog) -> dict[str, Any]:
     return {name: m.value for name, m in log.results.scores[0].metrics.items()}
 
 
-def test_task_file_self_mode_with_reference_model(subprocess_env: dict[str, str]) -> None:
-    log = inspect_cli("sustain_tasks/gsm8k.py", "--model", "sustain/reference",
-                      "-T", "mode=self", "-T", "kinds=length,format", "--limit", "20",
-                      cwd=REPO_ROOT, env=subprocess_env)
+def sustained(n: int, *, graded: bool) -> dict[str, float]:
+    """The metrics of a run in which every plain and constrained answer is right."""
+    expected = {"plain_accuracy": 1.0, "constrained_accuracy": 1.0, "sustain_score": 1.0,
+                "compliance": 1.0, "compliance_loose": 1.0, "n_sustain": float(n)}
+    if graded:
+        expected |= {"plain_f1": 1.0, "constrained_f1": 1.0}
+    return expected
+
+
+@pytest.mark.parametrize(("bench", "limit", "kinds"), [
+    ("gsm8k", 20, "length,format"),
+    ("math500", 5, None),
+    ("hotpotqa", 5, None),
+])
+def test_task_file_self_mode_with_reference_model(subprocess_env: dict[str, str], bench: str,
+                                                  limit: int, kinds: str | None) -> None:
+    args = ["-T", f"kinds={kinds}"] if kinds else []
+    log = inspect_cli(f"sustain_tasks/{bench}.py", "--model", "sustain/reference", *args,
+                      "--limit", str(limit), cwd=REPO_ROOT, env=subprocess_env)
     assert log.status == "success", log.error
-    assert log.eval.task == "sustain_gsm8k"
-    assert log.eval.task_args["kinds"] == ["length", "format"]
-    got = metrics(log)
-    assert got["sustain_score"] == 1.0
-    assert got["n_sustain"] > 0
+    assert log.eval.task == f"sustain_{bench}"
+    assert log.eval.task_args["mode"] == "self"  # the default
+    if kinds:
+        assert log.eval.task_args["kinds"] == kinds.split(",")
+    assert metrics(log) == sustained(limit, graded=bench == "hotpotqa")
 
 
-def test_installed_task_with_replay_model(subprocess_env: dict[str, str], tmp_path: Path,
-                                          replay: Any) -> None:
+@pytest.mark.parametrize("bench", ["gsm8k", "math500", "hotpotqa"])
+def test_installed_task_name(subprocess_env: dict[str, str], tmp_path: Path, replay: Any,
+                             bench: str) -> None:
+    """``inspect eval sustain_tasks/<bench>`` from a folder without the task files."""
     if not any(ep.value == "sustain_tasks._registry"
                for ep in entry_points(group="inspect_ai")):
         pytest.skip("sustainscore is not installed (pip install -e .)")
-    log = inspect_cli("sustain_tasks/gsm8k", "--model", "sustain/replay",
-                      "-M", f"outputs={replay.path}", "-T", "kinds=length:max_words",
-                      "--limit", "5", cwd=tmp_path, env=subprocess_env)
+    if bench == "gsm8k":  # recorded outputs whose metrics were counted by hand
+        model = ["sustain/replay", "-M", f"outputs={replay.path}", "-T", "kinds=length:max_words"]
+        expected = replay.expected
+    else:
+        model = ["sustain/reference", "-T", "mode=reference"]
+        expected = sustained(5, graded=bench == "hotpotqa")
+    log = inspect_cli(f"sustain_tasks/{bench}", "--model", *model, "--limit", "5",
+                      cwd=tmp_path, env=subprocess_env)
     assert log.status == "success", log.error
-    assert log.eval.task == "sustain_gsm8k"
-    assert log.eval.model == "sustain/replay"
-    assert metrics(log) == replay.expected
+    assert log.eval.task == f"sustain_{bench}"
+    assert log.eval.model == model[0]
+    assert metrics(log) == expected
 
 
 def test_bad_task_argument_fails_with_its_name(subprocess_env: dict[str, str]) -> None:
