@@ -44,6 +44,8 @@ from inspect_ai.dataset import Sample
 from sustain_tasks._inspect import build_task, item_to_sample
 from sustain_tasks.benchmarks import get_benchmark
 
+__all__ = ["gsm8k", "record_to_sample"]
+
 BENCHMARK_NAME = "gsm8k"
 """The benchmark in :data:`sustain_tasks.benchmarks.BENCHMARKS` this task runs."""
 

@@ -37,6 +37,8 @@ from inspect_ai.dataset import Sample
 from sustain_tasks._inspect import build_task, item_to_sample
 from sustain_tasks.benchmarks import get_benchmark
 
+__all__ = ["hotpotqa", "record_to_sample"]
+
 BENCHMARK_NAME = "hotpotqa"
 """The benchmark in :data:`sustain_tasks.benchmarks.BENCHMARKS` this task runs."""
 

@@ -40,6 +40,8 @@ from inspect_ai.dataset import Sample
 from sustain_tasks._inspect import build_task, item_to_sample
 from sustain_tasks.benchmarks import get_benchmark
 
+__all__ = ["math500", "record_to_sample"]
+
 BENCHMARK_NAME = "math500"
 """The benchmark in :data:`sustain_tasks.benchmarks.BENCHMARKS` this task runs."""
 

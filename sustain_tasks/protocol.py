@@ -37,16 +37,17 @@ MODES: tuple[Mode, ...] = ("self", "reference", "plain", "placebo", "retest")
 CONSTRAINT_HEADER = "In your response, also follow these instructions:"
 
 PLACEBO_SENTENCES: tuple[str, ...] = (
-    "Take your time.",
-    "Read the problem carefully.",
-    "This question comes from a standard test set.",
-    "Work through the question the way you normally would.",
-    "This problem is one of many that are being asked in this session.",
-    "The question above is shown exactly as it appears in its original source collection.",
-    "Please treat this question like any other question you have been asked before today.",
-    "This item was selected for the evaluation in the same way as every other item in it.",
+    "This is one item of a test set.",
+    "The item above comes from a public collection.",
+    "Items in this set were written by people, not generated.",
+    "The same instructions are given for every item in this set.",
+    "This item was chosen for the evaluation the same way as all the others.",
+    "The wording above is reproduced exactly as it appears in the original collection.",
+    "Each item in this collection has been checked by its authors and has a single answer.",
+    "Several thousand items like this one are used by researchers to compare language models.",
 )
-"""Neutral sentences: they describe the setting and ask for nothing."""
+"""Neutral sentences: they state facts about the setting, ask for nothing, and name no task
+type, so one bank serves math problems, questions and code tasks alike."""
 
 
 def constrained_prompt(plain: str, constraints: Sequence[Constraint]) -> str:

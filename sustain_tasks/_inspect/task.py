@@ -11,6 +11,7 @@ from inspect_ai import Task
 from inspect_ai.scorer import Metric
 
 from sustain_tasks.benchmarks import get_benchmark
+from sustain_tasks.benchmarks.data import locate_folder
 from sustain_tasks.constraints import MAX_K, resolve_kinds
 from sustain_tasks.errors import SustainInputError
 from sustain_tasks.protocol import MODES, Mode
@@ -91,9 +92,9 @@ def validate_args(benchmark: str, mode: Any = "self", k: Any = 1, kinds: Any = N
     if data_dir not in (None, ""):
         if not isinstance(data_dir, str | Path):
             raise SustainInputError(f"must be a folder path, got {data_dir!r}", field="data_dir")
-        path = Path(data_dir).expanduser()
-        if not path.is_dir():
-            raise SustainInputError(f"folder {path} does not exist", field="data_dir")
+        path = locate_folder(data_dir)
+        if path is None:
+            raise SustainInputError(f"folder {data_dir} does not exist", field="data_dir")
         folder = str(path.resolve())
     return TaskArgs(checked_mode, checked_k, checked_kinds, checked_seed, folder)
 

@@ -17,7 +17,13 @@ from typing import Any
 
 from sustain_tasks.errors import MissingDataError, MissingDependencyError, SustainInputError
 
-__all__ = ["DATA_DIR_ENV", "HubSource", "read_json_records", "resolve_data_dir"]
+__all__ = [
+    "DATA_DIR_ENV",
+    "HubSource",
+    "locate_folder",
+    "read_json_records",
+    "resolve_data_dir",
+]
 
 DATA_DIR_ENV = "SUSTAIN_DATA_DIR"
 
@@ -49,22 +55,32 @@ class HubSource:
             yield index, dict(record)
 
 
+def locate_folder(path: str | Path) -> Path | None:
+    """``path`` as an existing folder, or None.
+
+    A relative path that does not exist from the working directory is also tried from the
+    shell's working directory (``$PWD``): Inspect runs a task file from the file's own folder,
+    but a relative path typed on the command line means the folder the command was run in.
+    """
+    folder = Path(path).expanduser()
+    if folder.is_dir():
+        return folder
+    shell_cwd = os.environ.get("PWD")
+    if not folder.is_absolute() and shell_cwd and (Path(shell_cwd) / folder).is_dir():
+        return Path(shell_cwd) / folder
+    return None
+
+
 def resolve_data_dir(data_dir: str | Path | None = None) -> Path | None:
     """The local data folder to use: the argument, else ``$SUSTAIN_DATA_DIR``, else None."""
     chosen = data_dir if data_dir not in (None, "") else os.environ.get(DATA_DIR_ENV) or None
     if chosen is None:
         return None
-    path = Path(chosen).expanduser()
-    if not path.is_absolute() and not path.is_dir():
-        # Inspect runs a task file from the file's own folder; a relative path given on the
-        # command line means the shell's working directory, which $PWD still names.
-        shell_cwd = os.environ.get("PWD")
-        if shell_cwd and (Path(shell_cwd) / path).is_dir():
-            path = Path(shell_cwd) / path
-    if not path.is_dir():
-        raise MissingDataError(f"data folder {path} does not exist (from "
+    folder = locate_folder(chosen)
+    if folder is None:
+        raise MissingDataError(f"data folder {chosen} does not exist (from "
                                f"{'data_dir' if data_dir else DATA_DIR_ENV})")
-    return path
+    return folder
 
 
 def read_json_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

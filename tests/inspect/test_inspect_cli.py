@@ -113,3 +113,16 @@ def test_nan_metrics_survive_the_log(subprocess_env: dict[str, str]) -> None:
                       "-T", "mode=plain", "--limit", "2", cwd=REPO_ROOT, env=subprocess_env)
     assert log.status == "success"
     assert math.isnan(metrics(log)["sustain_score"])
+
+
+def test_relative_data_dir_means_the_shell_folder(subprocess_env: dict[str, str],
+                                                  data_dir: Path) -> None:
+    """Inspect runs a task file from its own folder; ``-T data_dir=REL`` still means the
+    folder the command was typed in (as ``SUSTAIN_DATA_DIR=REL`` does)."""
+    env = {k: v for k, v in subprocess_env.items() if k != "SUSTAIN_DATA_DIR"}
+    relative = Path("..") / data_dir.relative_to(REPO_ROOT.parent)
+    env["PWD"] = str(REPO_ROOT)
+    log = inspect_cli("sustain_tasks/gsm8k.py", "--model", "sustain/reference", "-T",
+                      f"data_dir={relative}", "--limit", "2", cwd=REPO_ROOT, env=env)
+    assert log.status == "success", log.error
+    assert metrics(log) == sustained(2, graded=False)

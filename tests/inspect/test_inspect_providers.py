@@ -170,9 +170,9 @@ def test_usage_and_token_counts_are_word_counts(item: Item, tmp_path: Path) -> N
 
 # -- variant detection ----------------------------------------------------------------------
 def test_variant_from_prompt() -> None:
-    plain = "Solve this.\n\nProblem: Tom has two cats. Take your time."
+    plain = "Solve this.\n\nProblem: Tom has two cats. This is one item of a test set."
     constraints = [get_kind("length:max_words")(100)]  # type: ignore[call-arg]
     assert variant_from_prompt(plain) == "plain"
     assert variant_from_prompt(constrained_prompt(plain, constraints)) == "constrained"
     assert variant_from_prompt(placebo_prompt(plain, constraints, key="1")) == "placebo"
-    assert variant_from_prompt("Take your time.") == "plain"
+    assert variant_from_prompt("This is one item of a test set.") == "plain"
