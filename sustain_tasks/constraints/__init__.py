@@ -8,6 +8,9 @@ Typical use::
     constraints = extract_constraints(model_output, ctx, k=2)
     prompt = render_constraints(plain_prompt, constraints)
     results = check_all(constraints, new_output)
+
+A blank output complies with no constraint (see :func:`check_all`). Hand-written constraint sets
+can be checked with :func:`validate_set` (at most ``MAX_K`` constraints, none in conflict).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sustain_tasks.constraints.extract import (
     admissible,
     extract_constraints,
     first_admissible,
+    validate_set,
 )
 from sustain_tasks.constraints.leak import leaks_answer
 from sustain_tasks.constraints.loose import check_loose, loose_variants
@@ -64,6 +68,7 @@ __all__ = [
     "loose_variants",
     "register",
     "resolve_kinds",
+    "validate_set",
 ]
 
 
@@ -81,9 +86,18 @@ class CheckResult:
 
 
 def check_all(constraints: Sequence[Constraint], output: str) -> list[CheckResult]:
-    """Check ``output`` against each constraint, strictly and loosely."""
+    """Check ``output`` against each constraint, strictly and loosely.
+
+    This is the one place compliance is computed. A blank output (empty or only whitespace) is
+    reported as non-compliant with every constraint, strictly and loosely. An empty response
+    complies with nothing: it is a failed generation, not an answer that respects the constraint
+    (otherwise upper bounds such as "fewer than 100 words" would count it as compliant). The
+    kinds' own ``check`` stays a pure judgement of the text.
+    """
+    blank = not output.strip()
     results = []
     for c in constraints:
-        strict = c.check(output)
-        results.append(CheckResult(c.kind, c.describe(), strict, strict or check_loose(c, output)))
+        strict = not blank and c.check(output)
+        loose = strict or (not blank and check_loose(c, output))
+        results.append(CheckResult(c.kind, c.describe(), strict, loose))
     return results

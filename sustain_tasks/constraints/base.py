@@ -101,6 +101,14 @@ class Constraint(ABC):
         del fragment
         return True
 
+    def tolerates(self, text: str) -> bool:
+        """Whether a compliant output may contain ``text`` that another constraint demands.
+
+        The conflict check uses this; it is :meth:`permits` unless a kind treats answer-format
+        fragments more strictly than other text (see ``format:final_line_prefix``).
+        """
+        return self.permits(text)
+
     @property
     def structural(self) -> bool:
         """True when compliance is decided by form, False when by content."""

@@ -8,9 +8,10 @@ Two constraints conflict when
   other, or one makes the other nearly redundant; or
 - (value-dependent, only between instances) one demands literal text that the other forbids:
   a kind that requires text exposes it through a ``demands() -> tuple[str, ...]`` method, and
-  the other kind's ``permits()`` refuses it. For example ``lexical:all_lowercase`` and
-  ``lexical:starts_with`` with "Janet sells", or ``lexical:avoid_word`` "total" and
-  ``lexical:include_word`` "total". The rule is applied in both directions, so it is symmetric.
+  the other kind's ``tolerates()`` (by default its ``permits()``) refuses it. For example
+  ``lexical:all_lowercase`` and ``lexical:starts_with`` with "Janet sells", or
+  ``lexical:avoid_word`` "total" and ``lexical:include_word`` "total". The rule is applied in
+  both directions, so it is symmetric.
 
 Constraints extracted from one source output are all satisfied by it, so they never contradict
 each other; the table mainly keeps redundant pairs out of one prompt and guards hand-written
@@ -60,7 +61,7 @@ def demanded_text(constraint: Constraint) -> tuple[str, ...]:
 
 
 def _forbids_demand(a: Constraint, b: Constraint) -> bool:
-    return any(not a.permits(text) for text in demanded_text(b))
+    return any(not a.tolerates(text) for text in demanded_text(b))
 
 
 def conflicts(a: Constraint | str, b: Constraint | str) -> bool:

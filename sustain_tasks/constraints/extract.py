@@ -21,7 +21,14 @@ from sustain_tasks.constraints.leak import leaks_answer
 from sustain_tasks.constraints.registry import all_kinds, resolve_kinds
 from sustain_tasks.errors import SustainInputError
 
-__all__ = ["MAX_K", "Rejection", "admissible", "extract_constraints", "first_admissible"]
+__all__ = [
+    "MAX_K",
+    "Rejection",
+    "admissible",
+    "extract_constraints",
+    "first_admissible",
+    "validate_set",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +112,25 @@ def extract_constraints(
         if found is not None:
             pool.append(found)
     return _compose(pool, k, ctx)
+
+
+def validate_set(constraints: Sequence[Constraint]) -> str | None:
+    """None when ``constraints`` may be asked for together; otherwise why they may not.
+
+    For constraint sets that did not come from :func:`extract_constraints` (hand-written or
+    edited constraints files): more than :data:`MAX_K` constraints, or two that conflict (see
+    :func:`~sustain_tasks.constraints.conflicts`, which includes two of the same kind), are
+    refused. Positions in the message are 0-based, as in ``constraints[1]``.
+    """
+    if len(constraints) > MAX_K:
+        return f"{len(constraints)} constraints given; at most {MAX_K} may be combined"
+    for i, a in enumerate(constraints):
+        for j in range(i + 1, len(constraints)):
+            b = constraints[j]
+            if conflicts(a, b):
+                return (f"constraints[{i}] ({a.kind}) and constraints[{j}] ({b.kind}) conflict "
+                        "and may not be combined")
+    return None
 
 
 def _compose(pool: list[Constraint], k: int, ctx: SourceContext) -> list[Constraint]:

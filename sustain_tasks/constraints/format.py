@@ -196,7 +196,21 @@ class FencedCodeBlock(Constraint):
 @register
 @dataclass(frozen=True)
 class FinalLinePrefix(Constraint):
-    """The last non-blank line of the output begins with ``prefix`` (case-sensitive)."""
+    """The last non-blank line of the output begins with ``prefix`` (case-sensitive).
+
+    Tasks often dictate the last line themselves (GSM8K: ``#### 18``, HotpotQA: ``Answer: ...``),
+    so this kind permits a required fragment only when a last line starting with the fragment
+    would satisfy it too, that is when the fragment itself starts with ``prefix``. Otherwise a
+    compliant output would have to break the task's answer format (a source ending "The answer is
+    3." must not lead to "Begin the last line with 'The answer is'" on GSM8K). The rule is
+    deliberately conservative: a fragment that need not open the last line (MATH's ``\\boxed{``)
+    is refused as well, since nothing tells where a fragment must go. A fragment that starts with
+    ``prefix`` makes the constraint a repetition of the task's format, so no candidate is proposed
+    then: on tasks with required fragments this kind is in effect never extracted.
+
+    The refusal concerns only answer-format fragments; text another constraint demands may appear
+    anywhere before the last line, so :meth:`tolerates` accepts any text.
+    """
 
     kind: ClassVar[str] = "format:final_line_prefix"
     category: ClassVar[Category] = "format"
@@ -217,16 +231,25 @@ class FinalLinePrefix(Constraint):
     def demands(self) -> tuple[str, ...]:
         return (self.prefix,)
 
+    def permits(self, fragment: str) -> bool:
+        # a last line that starts with the fragment starts with the prefix
+        return fragment.lstrip().startswith(self.prefix)
+
+    def tolerates(self, text: str) -> bool:
+        del text
+        return True
+
     @classmethod
     def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
         match = _PREFIX_RE.match(last_line(source))
         if match is None:
             return
-        prefix = match.group()
-        # a prefix the task's answer format already asks for adds nothing
-        if any(fragment.lstrip().startswith(prefix) for fragment in ctx.required):
+        found = cls(match.group())
+        # a prefix the task's answer format already asks for adds nothing; one that a required
+        # fragment does not start with is refused by permits() on the extraction path
+        if ctx.required and all(found.permits(fragment) for fragment in ctx.required):
             return
-        yield cls(prefix)
+        yield found
 
     @classmethod
     def example(cls) -> Self:

@@ -5,6 +5,11 @@ words count too, alone and composed: "five", "twenty-five", "three hundred"); te
 compared after lower-casing and stripping punctuation and articles, as a whole phrase and by
 their salient tokens (content words of three or more characters, and any digits), so "mention
 Paris" leaks the answer "Paris, France".
+
+LaTeX markup is removed from an answer before its phrase and tokens are taken: command names
+(``\\text``, ``\\frac``, ``\\left``), braces and ``$``, so the answer ``\\text{Evelyn}`` makes
+"Evelyn" salient but not "text". Greek letter commands keep their name (``\\pi`` -> "pi"), and
+numbers inside the markup stay (``\\frac{14}{3}`` still leaks through 14 and 3: conservative).
 """
 
 from __future__ import annotations
@@ -95,6 +100,24 @@ def _add_compound(group: list[str], found: set[Decimal]) -> None:
     found.add(Decimal(total + current))
 
 
+_LATEX_COMMAND_RE = re.compile(r"\\([A-Za-z]+)")
+_GREEK = frozenset({
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
+    "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho", "sigma", "tau",
+    "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi",
+    "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+})
+
+
+def _strip_latex(answer: str) -> str:
+    """``answer`` without LaTeX command names (Greek letters keep theirs), braces and ``$``."""
+    if "\\" not in answer and "{" not in answer and "$" not in answer:
+        return answer
+    text = _LATEX_COMMAND_RE.sub(
+        lambda m: f" {m.group(1)} " if m.group(1) in _GREEK else " ", answer)
+    return re.sub(r"[{}$]", " ", text)
+
+
 def _normalize_text(text: str) -> str:
     # fold accents too, so "Zurich" reveals "Zürich"
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).lower())
@@ -106,7 +129,7 @@ def _normalize_text(text: str) -> str:
 
 def salient_tokens(answer: str) -> set[str]:
     """Content tokens of an answer that would give it away: 3+ letters or any digits."""
-    return {t for t in _normalize_text(answer).split()
+    return {t for t in _normalize_text(_strip_latex(answer)).split()
             if t not in _STOPWORDS and (len(t) >= 3 or any(c.isdigit() for c in t))}
 
 
@@ -128,7 +151,7 @@ def leaks_answer(text: str, answers: Iterable[str]) -> bool:
             if value in text_numbers or abs(value) in text_numbers:
                 return True
             continue
-        norm_answer = _normalize_text(answer)
+        norm_answer = _normalize_text(_strip_latex(answer))
         if norm_answer and re.search(rf"(?<!\w){re.escape(norm_answer)}(?!\w)", norm_text):
             return True
         if salient_tokens(answer) & text_tokens:

@@ -9,14 +9,18 @@ import pytest
 
 from sustain_tasks.constraints import (
     MAX_K,
+    Constraint,
     Rejection,
     SourceContext,
     all_kinds,
     conflicts,
     extract_constraints,
     leaks_answer,
+    validate_set,
 )
-from sustain_tasks.constraints.length import MaxWords
+from sustain_tasks.constraints.format import BulletList, NoLists
+from sustain_tasks.constraints.length import MaxCharacters, MaxWords
+from sustain_tasks.constraints.lexical import AvoidWord, IncludeWord, NoCommas, StartsWith
 from sustain_tasks.errors import SustainInputError
 
 SOURCES = [
@@ -195,3 +199,33 @@ def test_gsm8k_reference_solutions(data_dir: Path) -> None:
         print(f"  {kind:32s} {counts[kind]}")
     assert with_constraints / len(items) > 0.95
     assert len(counts) >= 10
+
+
+def test_validate_set_accepts_compatible_sets() -> None:
+    assert validate_set([]) is None
+    assert validate_set([MaxWords(100)]) is None
+    assert validate_set([MaxWords(100), NoCommas(), BulletList("-")]) is None
+    for i in range(len(SOURCES)):
+        assert validate_set(extract_constraints(SOURCES[i], _ctx(i), k=MAX_K)) is None
+
+
+@pytest.mark.parametrize(
+    ("constraints", "message"),
+    [
+        ([MaxWords(100), NoCommas(), MaxCharacters(500)],
+         "constraints[0] (length:max_words) and constraints[2] (length:max_characters) conflict"),
+        ([MaxWords(100), MaxWords(50)],
+         "constraints[0] (length:max_words) and constraints[1] (length:max_words) conflict"),
+        ([NoLists(), BulletList("-")],
+         "constraints[0] (format:no_lists) and constraints[1] (format:bullet_list) conflict"),
+        ([AvoidWord("total"), StartsWith("The total is")],
+         "constraints[0] (lexical:avoid_word) and constraints[1] (lexical:starts_with) conflict"),
+        ([MaxWords(100), NoCommas(), IncludeWord("eggs"), StartsWith("Janet")],
+         f"4 constraints given; at most {MAX_K} may be combined"),
+    ],
+)
+def test_validate_set_reports_conflicts_and_too_many(constraints: list[Constraint],
+                                                     message: str) -> None:
+    found = validate_set(constraints)
+    assert found is not None
+    assert found.startswith(message)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from sustain_tasks.constraints import Constraint, SourceContext
+from sustain_tasks.constraints import (
+    Constraint,
+    Rejection,
+    SourceContext,
+    conflicts,
+    extract_constraints,
+)
 from sustain_tasks.constraints.format import (
     BoxedAnswer,
     BulletList,
@@ -16,6 +22,7 @@ from sustain_tasks.constraints.format import (
     NumberedSteps,
     boxed_contents,
 )
+from sustain_tasks.constraints.lexical import IncludeWord
 
 CTX = SourceContext(task="t", item_id="1")
 GSM8K_CTX = SourceContext(task="gsm8k", item_id="1", required=("#### 18",))
@@ -119,10 +126,56 @@ def test_forbidding_kinds_refuse_required_fragments_with_their_form() -> None:
 
 
 def test_demanding_kinds_permit_anything() -> None:
-    for constraint in (BoxedAnswer(), NumberedSteps(), BulletList(), FencedCodeBlock(),
-                       FinalLinePrefix("Answer:")):
+    for constraint in (BoxedAnswer(), NumberedSteps(), BulletList(), FencedCodeBlock()):
         assert constraint.permits("#### 18")
         assert constraint.permits("**Answer:** Paris, France")
+
+
+@pytest.mark.parametrize(
+    ("prefix", "fragment", "permitted"),
+    [
+        ("####", "#### 18", True),
+        ("Answer:", "Answer:", True),
+        ("Answer:", "  Answer: Paris", True),
+        ("The answer is", "#### 3", False),  # GSM8K wants the last line "#### 3"
+        ("Note:", "Answer:", False),  # HotpotQA wants the last line "Answer: ..."
+        ("Final answer:", "Answer:", False),
+        ("Answer:", "\\boxed{", False),  # conservative: the box need not open the last line
+        ("####", "###", False),
+    ],
+)
+def test_final_line_prefix_permits_only_fragments_that_start_with_it(
+        prefix: str, fragment: str, permitted: bool) -> None:
+    assert FinalLinePrefix(prefix).permits(fragment) is permitted
+
+
+@pytest.mark.parametrize(
+    ("source", "required"),
+    [
+        ("Janet sells 16 - 3 - 4 = 9 eggs.\nShe makes 9 * 2 = 18 dollars.\nThe answer is 18.",
+         ("#### 18",)),
+        ("It was written by Doyle.\nAnswer: Arthur Conan Doyle\nNote: he was Scottish.",
+         ("Answer:",)),
+        ("So $x = 3$.\nFinal answer: $\\boxed{3}$", ("\\boxed{",)),
+    ],
+)
+def test_final_line_prefix_is_not_extracted_against_the_task_format(
+        source: str, required: tuple[str, ...]) -> None:
+    ctx = SourceContext(task="t", item_id="1", required=required)
+    rejections: list[Rejection] = []
+    chosen = extract_constraints(source, ctx, kinds=["format:final_line_prefix"],
+                                 rejections=rejections)
+    assert chosen == []
+    assert [r.reason for r in rejections] == [
+        f"it forbids the required fragment {required[0]!r}"]
+    # without a task format the same source yields the constraint
+    assert extract_constraints(source, CTX, kinds=["format:final_line_prefix"])
+
+
+def test_final_line_prefix_tolerates_demanded_text_elsewhere() -> None:
+    prefix = FinalLinePrefix("Answer:")
+    for other in (BulletList("-"), FencedCodeBlock(), IncludeWord("market")):
+        assert not conflicts(prefix, other)
 
 
 def test_invalid_prefix() -> None:

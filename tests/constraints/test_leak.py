@@ -99,3 +99,41 @@ def test_helpers() -> None:
     assert normalize_number("inf") is None
     assert Decimal(25) in numbers_in("twenty-five")
     assert salient_tokens("The Beatles of 1964") == {"beatles", "1964"}
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("Write at most 12 lines of text (blank lines do not count).", "\\text{Evelyn}"),
+        ("Do not use bold markdown (text wrapped in ** or __).", "\\text{Navin}"),
+        ("Write at most 9 lines of text (blank lines do not count).", "\\text{(C)}"),
+        ("Use at most 4 paragraphs, separated by blank lines.", "\\frac{\\sqrt{3}}{2}"),
+        ('Begin with "The right triangle has".', "\\left( 3, \\frac{\\pi}{2} \\right)"),
+        ("Write at most 6 lines of text (blank lines do not count).", "\\mbox{Tuesday}"),
+    ],
+)
+def test_latex_markup_in_answers_is_not_a_salient_word(text: str, answer: str) -> None:
+    assert not leaks_answer(text, [answer])
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ('Mention "Evelyn" in your answer.', "\\text{Evelyn}"),
+        ('Use the word "ellipse".', "\\text{ellipse}"),
+        ('Use the word "degrees".', "\\frac{270}7\\text{ degrees}"),
+        ("Answer in at most 7 sentences.", "\\frac{270}7\\text{ degrees}"),
+        ("Answer in at most 14 sentences.", "\\frac{14}{3}"),  # numbers stay: conservative
+        ('Begin with "The angle is pi".', "\\pi"),
+        ('Use the word "theta".', "\\theta"),
+        ('Begin with "$\\frac{14}{3}$".', "\\frac{14}{3}"),
+    ],
+)
+def test_latex_answers_still_leak_by_their_content(text: str, answer: str) -> None:
+    assert leaks_answer(text, [answer])
+
+
+def test_latex_is_stripped_before_salient_tokens() -> None:
+    assert salient_tokens("\\text{Evelyn}") == {"evelyn"}
+    assert salient_tokens("5.4 \\text{ cents}") == {"5", "4", "cents"}
+    assert salient_tokens("\\frac{\\sqrt{3}}{2}") == {"3", "2"}

@@ -50,3 +50,16 @@ def test_check_all_reports_strict_and_loose() -> None:
         CheckResult("length:max_words", MaxWords(50).describe(), True, True),
     ]
     assert results[0].to_dict()["loose"] is True
+
+
+def test_blank_outputs_comply_with_nothing() -> None:
+    from sustain_tasks.constraints.content import ReasoningSteps
+
+    # upper bounds hold on the empty text itself, but a failed generation is not compliant
+    upper_bounds = [MaxWords(50), NoCommas(), NoBold(), ReasoningSteps(4)]
+    assert all(c.check("") for c in upper_bounds)
+    for output in ("", "   ", "\n\n\t\n"):
+        results = check_all(upper_bounds, output)
+        assert [(r.strict, r.loose) for r in results] == [(False, False)] * len(upper_bounds)
+    # a non-blank output is judged as before
+    assert [(r.strict, r.loose) for r in check_all(upper_bounds, "Done.")] == [(True, True)] * 4

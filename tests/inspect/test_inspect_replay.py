@@ -93,7 +93,7 @@ def test_missing_empty_answers_blank(inspect_env: Path, replay: ReplayCase,
     assert log.status == "success"
     got = metrics(log)
     assert got["sustain_score"] == 0.25  # item 0's constrained answer is now empty: wrong
-    assert got["compliance"] == 0.75  # "" has fewer words than the bound: compliant
+    assert got["compliance"] == 0.5  # an empty response complies with nothing
 
 
 def test_retest_mode_answers_retest_lines(inspect_env: Path, replay: ReplayCase,
