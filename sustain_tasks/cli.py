@@ -233,28 +233,34 @@ def cmd_extract(args: argparse.Namespace) -> int:
         for w in warnings:
             _warn(w)
         source = "self"
+    if not outputs:
+        # an empty constraints file would make the constrained run fail later, far from here
+        raise SustainInputError(f"nothing to extract from: no plain outputs of task "
+                                f"{benchmark.name!r} in this file (an outputs line counts "
+                                "when it has no 'variant' or variant 'plain')",
+                                path=source_file)
     if args.limit is not None:
         outputs = outputs[:args.limit]
     # every id is checked before any (possibly slow) verification starts
     id_field = "doc.id" if source_file and source_file.name.startswith("samples_") else "id"
     seen: dict[str, int | None] = {}
     for record in outputs:
-        if record.id not in items:
-            raise _unknown_id(benchmark, items, record.id, path=source_file, line=record.line,
+        sid = record.item_id
+        if sid not in items:
+            raise _unknown_id(benchmark, items, sid, path=source_file, line=record.line,
                               field=id_field)
-        if record.id in seen:
-            first = seen[record.id]
+        if sid in seen:
+            first = seen[sid]
             raise SustainInputError(
-                f"id {record.id!r} appears twice" + (f" (first on line {first})" if first
-                                                     else ""),
+                f"id {sid!r} appears twice" + (f" (first on line {first})" if first else ""),
                 path=source_file, line=record.line, field=id_field)
-        seen[record.id] = record.line
+        seen[sid] = record.line
     sets: list[ConstraintSet] = []
     per_kind: Counter[str] = Counter()
     n_correct = 0
     with Progress("extracting", len(outputs), enabled=enabled) as progress:
         for record in outputs:
-            item = items[record.id]
+            item = items[record.item_id]
             verdict = benchmark.verify(record.output, item.target, item)
             progress.tick()
             if not verdict.correct:
@@ -284,19 +290,48 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 # -- check -----------------------------------------------------------------------------------
 
+def _variant_names(records: Sequence[Any]) -> str:
+    return ", ".join(sorted({str(r.variant) for r in records}))
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    """``sustain check``: compliance of recorded outputs with their constraints.
+
+    Each constraints-file item gets one result. An item with no output is reported with
+    ``"compliant": false`` and ``"error": "no output for this id"`` (so ``compliant`` is always
+    true or false), but the summary counts it as missing, not as a non-compliant output:
+    compliance is over the items that have an output. Nothing to check at all (an empty
+    outputs file, only other variants, only other ids) is an input error.
+    """
     from sustain_tasks.constraints import check_all
     from sustain_tasks.records import read_constraints_file, read_outputs_file
 
     sets = read_constraints_file(args.constraints)
+    if not sets:
+        raise SustainInputError("no constraints in this file (sustain extract writes an empty "
+                                "file when no output offered a constraint)",
+                                path=args.constraints)
     records = read_outputs_file(args.outputs)
     wanted = args.variant
     chosen: dict[str, Any] = {}
     for rec in records:
         if rec.variant is None:
-            chosen.setdefault(rec.id, rec)
+            chosen.setdefault(rec.item_id, rec)
         elif rec.variant == wanted:
-            chosen[rec.id] = rec  # an explicit variant wins over an unlabelled line
+            chosen[rec.item_id] = rec  # an explicit variant wins over an unlabelled line
+    if not set(chosen) & set(sets):
+        other = [r for r in records if r.variant not in (None, wanted)]
+        unknown = [r for r in records if r.variant in (None, wanted)]
+        held = []
+        if other:
+            held.append(f"{len(other)} line(s) of other variants ({_variant_names(other)}); "
+                        "choose one with --variant")
+        if unknown:
+            held.append(f"{len(unknown)} line(s) for ids without constraints")
+        what = "the file holds " + " and ".join(held) if held else "the file is empty"
+        raise SustainInputError(
+            f"no output to check for any of the {len(sets)} items of {args.constraints} "
+            f"(lines with variant {wanted!r} or none are used): {what}", path=args.outputs)
     results: list[dict[str, Any]] = []
     per_kind: dict[str, list[bool]] = {}
     missing: list[str] = []
@@ -307,7 +342,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             record = chosen.get(item_id)
             if record is None:
                 missing.append(item_id)
-                results.append({"id": item_id, "compliant": None, "compliant_loose": None,
+                results.append({"id": item_id, "compliant": False, "compliant_loose": False,
                                 "results": [], "error": "no output for this id"})
                 continue
             checks = check_all(cs.constraints, record.output)
@@ -322,7 +357,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 entry["note"] = "empty output"
             results.append(entry)
     extra = sorted(set(chosen) - set(sets))
-    checked = [r for r in results if r["compliant"] is not None]
+    checked = [r for r in results if "error" not in r]
     strict = sum(1 for r in checked if r["compliant"])
     loose = sum(1 for r in checked if r["compliant_loose"])
     summary = [f"items checked: {len(checked)} of {len(sets)}",
@@ -331,10 +366,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     summary += [f"  {kind}: {_fmt_rate(sum(v), len(v))}" for kind, v in sorted(per_kind.items())]
     if missing:
         shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
-        summary.append(f"items without an output ({len(missing)}): {shown}")
+        summary.append(f"items without an output ({len(missing)}; reported as compliant false "
+                       f"with an error, not counted in compliance): {shown}")
     if empty:
-        summary.append(f"empty outputs ({len(empty)}; they satisfy only constraints that "
-                       f"forbid something): {', '.join(empty[:10])}"
+        summary.append(f"empty outputs ({len(empty)}): {', '.join(empty[:10])}"
                        + (" ..." if len(empty) > 10 else ""))
     if extra:
         summary.append(f"outputs without constraints, ignored: {len(extra)}")
@@ -347,9 +382,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         rows = []
         for r in results:
             failed = [c["kind"] for c in r["results"] if not c["strict"]]
-            state = "-" if r["compliant"] is None else ("yes" if r["compliant"] else "no")
-            loose_state = "-" if r["compliant_loose"] is None else (
-                "yes" if r["compliant_loose"] else "no")
+            state, loose_state = ("-", "-") if "error" in r else (
+                "yes" if r["compliant"] else "no", "yes" if r["compliant_loose"] else "no")
             note = r.get("error") or "; ".join(
                 x for x in (", ".join(failed), r.get("note", "")) if x)
             rows.append([r["id"], state, loose_state, str(len(r["results"])), note])
@@ -374,13 +408,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     # every id is resolved before any (possibly slow) verification starts
     jobs: list[tuple[OutputRecord, Any, str]] = []
     for r in records:
-        item = items.get(r.id)
+        item = items.get(r.item_id)
         if r.target is not None:
             jobs.append((r, item, r.target))
         elif item is not None:
             jobs.append((r, item, item.target))
         else:
-            raise _unknown_id(benchmark, items, r.id, path=args.outputs, line=r.line,
+            raise _unknown_id(benchmark, items, r.item_id, path=args.outputs, line=r.line,
                               field="id", hint="give a 'target' to verify against your own "
                                                "answer")
     out: list[dict[str, Any]] = []
@@ -431,6 +465,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
 # -- score -----------------------------------------------------------------------------------
 
 def cmd_score(args: argparse.Namespace) -> int:
+    """``sustain score``: SustainScore per (model, task) from lm-eval outputs and Inspect logs.
+
+    ``S`` is never widened or narrowed silently: plain-correct items without a constrained
+    record are left out of it by definition, and a warning (and the JSON field
+    ``n_plain_correct_without_constrained``) counts them, e.g. after a constrained run with
+    ``--limit``. Inspect logs run with ``--epochs N`` are scored on epoch 1 only, one verdict
+    per item and variant; Inspect's own ``sustain_score`` / ``n_sustain`` metrics count every
+    (sample, epoch) pair, so they can differ, and a warning says so. ``--compare`` across
+    runs of different modes warns as well.
+    """
     from sustain_tasks.report.formats import render, require_matplotlib, write_plot
     from sustain_tasks.report.readers import read_rows
     from sustain_tasks.report.score import compare_models, score_rows
@@ -441,13 +485,13 @@ def cmd_score(args: argparse.Namespace) -> int:
         read = read_rows(args.paths, tick=progress.tick)
     warnings = list(read.warnings)
     reports = score_rows(read.rows, warnings)
+    if reports and args.compare:
+        compare_models(reports, n_boot=args.bootstrap, seed=args.seed, warnings=warnings)
     for w in warnings:
         _warn(w)
     if not reports:
         raise SustainInputError("nothing to score: no sustain task results in "
                                 + ", ".join(args.paths))
-    if args.compare:
-        compare_models(reports, n_boot=args.bootstrap, seed=args.seed)
     text = render(reports, args.format)
     stream, close = _open_out(args.out)
     try:
@@ -585,7 +629,8 @@ def build_parser() -> argparse.ArgumentParser:
         "score", help="SustainScore from lm-eval outputs and Inspect logs",
         description="Read lm-eval output folders/samples files and Inspect logs (any mix), "
                     "pair the variants by (model, task, sample id) and report the metrics "
-                    "per (model, task).")
+                    "per (model, task). Inspect logs run with --epochs are scored on epoch 1 "
+                    "only.")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--format", choices=("table", "json", "csv", "md"), default="table",
                    help="json: one object per (model, task) per line")

@@ -14,7 +14,10 @@ model), one line per recorded output::
 
     {"id": "7", "output": "...", "variant": "constrained", "target": "18"}
 
-where ``variant`` (plain, constrained, placebo, retest) and ``target`` are optional.
+where ``variant`` (plain, constrained, placebo, retest) and ``target`` are optional. For the
+replay models a line may give ``question`` (text found in the prompt) instead of ``id``
+(``read_outputs_file(..., allow_question=True)``); ``sustain check`` and ``sustain verify``
+need ids.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
-from sustain_tasks.constraints import Constraint, constraint_from_record
+from sustain_tasks.constraints import Constraint, constraint_from_record, validate_set
 from sustain_tasks.errors import SustainInputError
 from sustain_tasks.protocol import VARIANTS, Variant
 
@@ -80,21 +83,38 @@ class OutputRecord:
     """One recorded model output.
 
     Attributes:
-        id: The item's sample id.
+        id: The item's sample id; None only for a line keyed by ``question`` (read with
+            ``allow_question=True``).
         output: The raw output text (may be empty).
         variant: Which prompt variant produced it, when known.
         target: A gold answer overriding the dataset's, when given.
         line: Line of the file it was read from, when read from a file.
+        question: Text of the item's question, found in the prompt (replay lines keyed by
+            question rather than id).
     """
 
-    id: str
+    id: str | None
     output: str
     variant: Variant | None = None
     target: str | None = None
     line: int | None = None
+    question: str | None = None
+
+    @property
+    def item_id(self) -> str:
+        """The sample id; an error for a line keyed only by its question."""
+        if self.id is None:
+            raise SustainInputError("this line has no 'id' (only a 'question')",
+                                    line=self.line, field="id")
+        return self.id
 
     def to_record(self) -> dict[str, Any]:
-        record: dict[str, Any] = {"id": self.id, "output": self.output}
+        record: dict[str, Any] = {}
+        if self.id is not None:
+            record["id"] = self.id
+        if self.question is not None:
+            record["question"] = self.question
+        record["output"] = self.output
         if self.variant is not None:
             record["variant"] = self.variant
         if self.target is not None:
@@ -187,13 +207,21 @@ def write_jsonl(path: str | Path, records: Iterable[Mapping[str, Any]]) -> int:
 def read_constraints_file(path: str | Path, task: str | None = None) -> dict[str, ConstraintSet]:
     """Constraint sets by sample id, validated.
 
+    Every line is checked as extraction would have built it: known constraint ids, valid
+    parameters, 1 to ``MAX_K`` (3) constraints, no two that conflict
+    (:func:`sustain_tasks.constraints.validate_set`), so a hand-written file cannot ask for
+    what an extracted one never would. A line without ``source`` is taken as ``"self"`` (the
+    constraints came from the model's own plain answer); write ``"reference"`` for
+    constraints extracted from the dataset's reference solutions.
+
     Args:
         path: A constraints JSONL file.
         task: When given, every line's ``task`` must name this benchmark.
 
     Raises:
         SustainInputError: malformed line, missing or ill-typed field, unknown constraint id,
-            bad parameters, duplicate id or a task other than ``task``.
+            bad parameters, more than three constraints or two that conflict, duplicate id or
+            a task other than ``task``; each names the file, the line and the field.
     """
     wanted = normalise_task(task) if task else None
     sets: dict[str, ConstraintSet] = {}
@@ -221,6 +249,9 @@ def read_constraints_file(path: str | Path, task: str | None = None) -> dict[str
             constraint_from_record(r, path=path, line=line, field=f"constraints[{i}]")
             for i, r in enumerate(raw)
         )
+        problem = validate_set(constraints)
+        if problem is not None:
+            raise SustainInputError(problem, path=path, line=line, field="constraints")
         if item_id in sets:
             raise SustainInputError(
                 f"duplicate id {item_id!r} (first on line {sets[item_id].line})",
@@ -237,7 +268,8 @@ def write_constraints_file(path: str | Path, sets: Iterable[ConstraintSet]) -> i
 
 # -- outputs files ---------------------------------------------------------------------------
 
-def read_outputs_file(path: str | Path, *, allow_duplicates: bool = False) -> list[OutputRecord]:
+def read_outputs_file(path: str | Path, *, allow_duplicates: bool = False,
+                      allow_question: bool = False) -> list[OutputRecord]:
     """Recorded outputs in file order.
 
     An empty ``output`` is accepted (it is a legitimate, if wrong, model answer).
@@ -246,17 +278,30 @@ def read_outputs_file(path: str | Path, *, allow_duplicates: bool = False) -> li
         path: An outputs JSONL file.
         allow_duplicates: Accept the same (id, variant) twice; otherwise it is an error, since
             it makes the file ambiguous.
+        allow_question: Accept lines keyed by ``question`` (text of the item's question, found
+            in the prompt) instead of ``id``, as the replay models do; such records have
+            ``id`` None. Off by default: ``sustain check`` and ``sustain verify`` need ids.
 
     Raises:
         SustainInputError: malformed line, missing or ill-typed field, unknown variant, a
-            blank ``target``, duplicate (id, variant).
+            blank ``target`` or ``question``, duplicate (id, variant) or (question, variant).
     """
     records: list[OutputRecord] = []
-    seen: dict[tuple[str, str | None], int] = {}
+    seen: dict[tuple[str, str, str | None], int] = {}
     for line, record in iter_jsonl(path):
-        if "id" not in record:
-            raise SustainInputError("missing", path=path, line=line, field="id")
-        item_id = sample_id(record["id"], path=path, line=line)
+        question = record.get("question") if allow_question else None
+        if question is not None:
+            if not isinstance(question, str) or not question.strip():
+                raise SustainInputError(f"must be a non-empty string, got {question!r}",
+                                        path=path, line=line, field="question")
+            question = question.strip()
+        item_id: str | None = None
+        if "id" in record:
+            item_id = sample_id(record["id"], path=path, line=line)
+        elif question is None:
+            raise SustainInputError(
+                "missing (give an 'id', or a 'question' found in the prompt)" if allow_question
+                else "missing", path=path, line=line, field="id")
         if "output" not in record:
             raise SustainInputError("missing", path=path, line=line, field="output")
         output = record["output"]
@@ -278,14 +323,15 @@ def read_outputs_file(path: str | Path, *, allow_duplicates: bool = False) -> li
             if not target.strip():
                 raise SustainInputError("is empty (leave the field out to use the dataset's "
                                         "answer)", path=path, line=line, field="target")
-        key = (item_id, variant)
+        field, value = ("id", item_id) if item_id is not None else ("question", question or "")
+        key = (field, value, variant)
         if key in seen and not allow_duplicates:
-            what = f"id {item_id!r}" + (f" with variant {variant!r}" if variant else "")
+            what = f"{field} {value!r}" + (f" with variant {variant!r}" if variant else "")
             raise SustainInputError(f"duplicate {what} (first on line {seen[key]})",
-                                    path=path, line=line, field="id")
+                                    path=path, line=line, field=field)
         seen.setdefault(key, line)
         records.append(OutputRecord(item_id, output, cast(Variant | None, variant), target,
-                                    line))
+                                    line, question))
     return records
 
 

@@ -134,3 +134,68 @@ def test_normalise_task() -> None:
     assert normalise_task("sustain_gsm8k") == "gsm8k"
     assert normalise_task("sustainscore/sustain_GSM8K") == "gsm8k"
     assert normalise_task("math500") == "math500"
+
+
+# -- question-keyed outputs (replay) ---------------------------------------------------------
+
+def test_outputs_keyed_by_question_only_when_allowed(tmp_path: Path) -> None:
+    path = _write(tmp_path / "o.jsonl", {"id": "1", "output": "a"},
+                  {"question": "  How many apples?  ", "output": "b", "variant": "plain"},
+                  {"question": "How many apples?", "output": "c"})
+    with pytest.raises(SustainInputError) as err:
+        read_outputs_file(path)  # verify and check need ids
+    assert (err.value.line, err.value.field) == (2, "id")
+    records = read_outputs_file(path, allow_question=True)
+    assert [(r.id, r.question, r.variant, r.output) for r in records] == [
+        ("1", None, None, "a"), (None, "How many apples?", "plain", "b"),
+        (None, "How many apples?", None, "c")]
+    assert records[1].to_record() == {"question": "How many apples?", "output": "b",
+                                      "variant": "plain"}
+
+
+@pytest.mark.parametrize(("lines", "line", "field", "message"), [
+    ([{"output": "x"}], 1, "id", "or a 'question'"),
+    ([{"question": "", "output": "x"}], 1, "question", "non-empty"),
+    ([{"question": 3, "output": "x"}], 1, "question", "non-empty"),
+    ([{"question": "Q?", "output": "x"}, {"question": "Q?", "output": "y"}], 2, "question",
+     r"duplicate question 'Q\?' \(first on line 1\)"),
+])
+def test_question_keyed_errors(tmp_path: Path, lines: list[dict[str, object]], line: int,
+                               field: str, message: str) -> None:
+    path = _write(tmp_path / "o.jsonl", *lines)
+    with pytest.raises(SustainInputError, match=message) as err:
+        read_outputs_file(path, allow_question=True)
+    assert (err.value.line, err.value.field) == (line, field)
+
+
+# -- hand-written constraints files are validated like extracted ones ------------------------
+
+def test_constraints_conflicting_or_too_many(tmp_path: Path) -> None:
+    lines = "lexical:no_commas", "format:no_bold", "length:max_lines", "lexical:all_lowercase"
+    records = [{"kind": k, "params": get_kind(k).example().params(), "text": "."}
+               for k in lines]
+    too_many = {"id": "1", "task": "gsm8k", "constraints": records}
+    path = _write(tmp_path / "c.jsonl", {"id": "0", "task": "gsm8k", "constraints": [MAX_WORDS]},
+                  too_many)
+    with pytest.raises(SustainInputError, match="4 constraints given; at most 3") as err:
+        read_constraints_file(path)
+    assert (err.value.line, err.value.field) == (2, "constraints")
+    same = {"id": "1", "task": "gsm8k", "constraints": [MAX_WORDS, dict(MAX_WORDS, params={
+        "limit": 50})]}
+    path = _write(tmp_path / "c2.jsonl", same)
+    with pytest.raises(SustainInputError, match=r"constraints\[0\] \(length:max_words\) and "
+                       r"constraints\[1\] \(length:max_words\) conflict") as err:
+        read_constraints_file(path)
+    assert (err.value.path, err.value.line, err.value.field) == (str(path), 1, "constraints")
+    chars = {"kind": "length:max_characters",
+             "params": get_kind("length:max_characters").example().params(), "text": "."}
+    pair = {"id": "1", "task": "gsm8k", "source": "reference", "constraints": [chars, MAX_WORDS]}
+    path = _write(tmp_path / "c3.jsonl", pair)
+    with pytest.raises(SustainInputError, match=r"length:max_characters.*length:max_words"):
+        read_constraints_file(path)
+
+
+def test_constraints_source_defaults_to_self(tmp_path: Path) -> None:
+    path = _write(tmp_path / "c.jsonl", {"id": "0", "task": "gsm8k", "constraints": [MAX_WORDS]})
+    assert read_constraints_file(path)["0"].source == "self"
+    assert "self" in (read_constraints_file.__doc__ or "").split("source")[1]

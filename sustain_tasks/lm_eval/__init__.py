@@ -11,28 +11,86 @@
   ``sustain-replay`` with lm-eval.
 - :func:`cli_main` — lm-eval's command line with the offline models registered and the
   include path added (``sustain lm-eval ...``).
+- :func:`exit_on_input_error` — what the task hooks do with a :class:`SustainError` (bad
+  metadata, a bad constraints file, missing data): under lm-eval's own command line
+  (``lm_eval ...``, ``python -m lm_eval ...``) print one ``sustain: error: ...`` line and exit
+  with status 2 instead of an 18-frame traceback; anywhere else (the Python API, ``sustain
+  lm-eval``) raise it.
 
 Importing this package does not import lm-eval.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from sustain_tasks.errors import SustainError
 
 if TYPE_CHECKING:
     from lm_eval.tasks import TaskManager
 
 __all__ = [
+    "EXIT_INPUT_ERROR",
     "MODELS",
     "cli_main",
+    "exit_on_input_error",
     "include_path",
+    "lm_eval_cli_running",
     "prepare_argv",
     "register_models",
     "task_manager",
 ]
+
+EXIT_INPUT_ERROR = 2
+"""Exit status for bad input, as ``sustain`` uses."""
+
+_LM_EVAL_PROGRAMS = frozenset({"lm_eval", "lm-eval"})
+_under_sustain_cli = False
+"""True while :func:`cli_main` runs lm-eval: ``sustain`` then reports errors itself."""
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def lm_eval_cli_running() -> bool:
+    """Whether the running program is lm-eval's own command line (``lm_eval``/``lm-eval``
+    console scripts or ``python -m lm_eval``), not ``sustain lm-eval`` nor a Python program
+    using lm-eval's API."""
+    if _under_sustain_cli:
+        return False
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if getattr(spec, "name", None) == "lm_eval.__main__":
+        return True
+    program = sys.argv[0] if sys.argv else ""
+    name = program.replace("\\", "/").rpartition("/")[2]
+    for suffix in (".exe", "-script.py", "-script.pyw"):
+        name = name.removesuffix(suffix)
+    return name in _LM_EVAL_PROGRAMS
+
+
+def exit_on_input_error(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Wrap a hook lm-eval calls (``custom_dataset``, ``process_results``, filters, model
+    methods): under lm-eval's own command line a :class:`SustainError` becomes one line on
+    stderr, ``sustain: error: <file>:<line>: field '<field>': <message>``, and exit status 2;
+    elsewhere it is raised unchanged."""
+
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return func(*args, **kwargs)
+        except SustainError as exc:
+            if not lm_eval_cli_running():
+                raise
+            sys.stderr.flush()
+            print(f"sustain: error: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(EXIT_INPUT_ERROR) from None
+
+    return wrapper
 
 MODELS: dict[str, str] = {
     "sustain-reference": "sustain_tasks.lm_eval.models:ReferenceLM",
@@ -138,17 +196,19 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
 
     Returns the exit status.
     """
+    global _under_sustain_cli
     from lm_eval.__main__ import cli_evaluate
 
     register_models()
     args = prepare_argv(sys.argv[1:] if argv is None else argv)
-    saved = sys.argv
+    saved, saved_flag = sys.argv, _under_sustain_cli
     sys.argv = ["lm-eval", *args]
+    _under_sustain_cli = True  # errors travel up to sustain's own handler
     try:
         cli_evaluate()
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     finally:
-        sys.argv = saved
+        sys.argv, _under_sustain_cli = saved, saved_flag
     return 0

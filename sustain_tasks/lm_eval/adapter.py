@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 from sustain_tasks.benchmarks import Benchmark, Item, Verdict, get_benchmark
 from sustain_tasks.constraints import Constraint, check_all, constraint_from_record
 from sustain_tasks.errors import MissingDependencyError, SustainInputError
+from sustain_tasks.lm_eval import exit_on_input_error
 from sustain_tasks.protocol import constrained_prompt
 from sustain_tasks.records import read_constraints_file
 
@@ -177,12 +178,16 @@ def _warn_unknown(kwargs: Mapping[str, Any]) -> None:
                            key, close[0])
 
 
+@exit_on_input_error
 def custom_dataset(**kwargs: Any) -> datasets.DatasetDict:
     """lm-eval's ``custom_dataset`` hook: a ``DatasetDict`` with one ``test`` split.
 
     Receives the YAML's ``dataset_kwargs`` (``sustain_task``, ``sustain_variant``) merged with
     the metadata (``data_dir``, ``constraints_path``, ``k``, ``kinds``, ``seed``; lm-eval also
     passes ``version``, model arguments and more, which are ignored).
+
+    Bad input raises :class:`SustainError`; under lm-eval's own command line it prints one
+    ``sustain: error: ...`` line and exits with status 2 instead (:func:`exit_on_input_error`).
     """
     try:
         import datasets
@@ -276,7 +281,7 @@ def _make_filter(name: FilterName, strict: bool) -> Callable[[Any, Any], list[Fi
     apply.__doc__ = (f"lm-eval ``custom`` filter {name!r}: keeps the first response of each "
                      f"document as a :class:`FilteredAnswer` judged by "
                      f"{'verify_strict' if strict else 'verify'}.")
-    return apply
+    return exit_on_input_error(apply)
 
 
 strict_match = _make_filter("strict-match", strict=True)
@@ -285,13 +290,16 @@ flexible_extract = _make_filter("flexible-extract", strict=False)
 
 # -- metrics ---------------------------------------------------------------------------------
 
+@exit_on_input_error
 def process_results(doc: Mapping[str, Any], results: Sequence[Any]) -> dict[str, float]:
     """Per-document metrics: ``acc``; ``f1`` when the benchmark grades answers (HotpotQA);
     for the constrained variant also ``compliance`` (every constraint satisfied strictly) and
     ``compliance_loose``. Each but ``f1`` is 0.0 or 1.0.
 
     ``results`` holds one response per request: a :class:`FilteredAnswer` from one of the
-    filters above, or a raw string (then judged as ``flexible-extract`` would).
+    filters above, or a raw string (then judged as ``flexible-extract`` would). A malformed
+    document raises :class:`SustainInputError` (under lm-eval's command line: one error line
+    and exit status 2).
     """
     response = results[0] if results else ""
     if isinstance(response, list | tuple):

@@ -3,7 +3,11 @@
 - ``sustain-reference`` answers every request with the item's reference solution.
 - ``sustain-replay`` answers from a JSONL of recorded outputs (``model_args
   outputs=FILE.jsonl``), one ``{"id", "output", optional "variant"}`` per line; a line with a
-  variant answers only that variant, a line without one answers any variant.
+  variant answers only that variant, a line without one answers any variant. A line may give
+  ``question`` (text of the item's question, found in the prompt) instead of ``id``, as
+  Inspect's ``sustain/replay`` accepts: lines keyed by id are tried first, then question
+  lines whose text is in the prompt (or is part of the matched item's question), longest
+  first.
 
 Both find the item from the request's document when it is a sustain document (``task``,
 ``id`` and ``variant`` fields), else from the prompt text (:class:`PromptIndex`). Model
@@ -26,6 +30,7 @@ from lm_eval.api.model import LM
 
 from sustain_tasks.benchmarks import get_benchmark
 from sustain_tasks.errors import SustainInputError
+from sustain_tasks.lm_eval import exit_on_input_error
 from sustain_tasks.lm_eval.lookup import Match, PromptIndex
 from sustain_tasks.records import OutputRecord, read_outputs_file
 
@@ -77,15 +82,16 @@ class _OfflineLM(LM):  # type: ignore[misc]
                 f"{prompt[:80]!r}...", field="prompt")
         return found
 
-    def answer(self, match: Match) -> str:
+    def answer(self, match: Match, prompt: str) -> str:
         raise NotImplementedError
 
+    @exit_on_input_error
     def generate_until(self, requests: list[Any], disable_tqdm: bool = False) -> list[str]:
         del disable_tqdm
         out = []
         for request in requests:
             prompt, gen_kwargs = request.args[0], request.args[1]
-            text = self.answer(self.match(prompt, getattr(request, "doc", None)))
+            text = self.answer(self.match(prompt, getattr(request, "doc", None)), prompt)
             until = gen_kwargs.get("until") if isinstance(gen_kwargs, Mapping) else None
             out.append(cut_at_stop(text, until))
         return out
@@ -101,7 +107,8 @@ class _OfflineLM(LM):  # type: ignore[misc]
 class ReferenceLM(_OfflineLM):
     """Answers with the dataset's reference solution (``sustain-reference``)."""
 
-    def answer(self, match: Match) -> str:
+    def answer(self, match: Match, prompt: str) -> str:
+        del prompt
         return match.item.reference
 
 
@@ -116,16 +123,35 @@ class ReplayLM(_OfflineLM):
             raise SustainInputError("sustain-replay needs model_args outputs=FILE.jsonl",
                                     field="outputs")
         self.path = Path(outputs)
-        self.outputs: dict[tuple[str, str | None], OutputRecord] = {
-            (r.id, r.variant): r for r in read_outputs_file(self.path)
-        }
+        self.by_id: dict[tuple[str, str | None], OutputRecord] = {}
+        self.by_question: dict[tuple[str, str | None], OutputRecord] = {}
+        for r in read_outputs_file(self.path, allow_question=True):
+            if r.id is not None:
+                self.by_id[(r.id, r.variant)] = r
+            elif r.question is not None:
+                self.by_question[(r.question, r.variant)] = r
+        # longest first, so the first question found in a prompt is the most specific one
+        self.questions = sorted({q for q, _ in self.by_question}, key=lambda q: (-len(q), q))
 
-    def answer(self, match: Match) -> str:
-        item_id = match.item.id
-        record = self.outputs.get((item_id, match.variant)) or self.outputs.get((item_id, None))
+    def find(self, match: Match, prompt: str) -> OutputRecord | None:
+        """The recorded output for this item and variant: by id, then by question."""
+        for key in ((match.item.id, match.variant), (match.item.id, None)):
+            if key in self.by_id:
+                return self.by_id[key]
+        texts = (prompt, match.item.question)
+        for question in self.questions:
+            if any(question in text for text in texts):
+                for qkey in ((question, match.variant), (question, None)):
+                    if qkey in self.by_question:
+                        return self.by_question[qkey]
+        return None
+
+    def answer(self, match: Match, prompt: str) -> str:
+        record = self.find(match, prompt)
         if record is None:
             variant = f" (variant {match.variant})" if match.variant else ""
             raise SustainInputError(
-                f"no recorded output for {match.benchmark.name} item {item_id!r}{variant}",
+                f"no recorded output for {match.benchmark.name} item {match.item.id!r}"
+                f"{variant}, by id or by a question found in the prompt",
                 path=self.path, field="id")
         return record.output

@@ -24,6 +24,7 @@ CSV_FIELDS = (
     "n_constrained", "constrained_correct", "constrained_accuracy", "constrained_ci_low",
     "constrained_ci_high",
     "n_sustain", "n_sustained", "sustain_score", "sustain_ci_low", "sustain_ci_high", "drop",
+    "n_plain_correct_without_constrained",
     "n_compliance", "compliance", "compliance_ci_low", "compliance_ci_high",
     "n_compliance_loose", "compliance_loose", "compliance_loose_ci_low",
     "compliance_loose_ci_high",

@@ -5,7 +5,9 @@ Any mix of inputs is accepted; each path may be a file or a folder (searched rec
 - Inspect logs: ``*.eval`` files, and ``*.json`` files that hold an Inspect log. Each sample's
   ``sustain_scorer`` score gives one row per variant that ran (plain, constrained, placebo,
   retest), with ``plain_f1`` / ``constrained_f1`` when the task grades answers; the sample's
-  metadata gives the item's metadata (subject, level, type, ...). Only epoch 1 is used.
+  metadata gives the item's metadata (subject, level, type, ...). Only epoch 1 is used (a
+  warning says so when a log has more: Inspect's own metrics count every (sample, epoch)
+  pair, so its ``sustain_score`` and ``n_sustain`` can differ from the report's).
 - lm-eval: ``samples_sustain_<bench>_<variant>_<date>.jsonl`` files written with
   ``--log_samples``. The line whose ``filter`` is ``flexible-extract`` is used (or the only
   line of a doc): its ``acc`` (and ``f1`` when present), and the doc's ``metadata``. The model
@@ -52,7 +54,7 @@ __all__ = [
     "split_lmeval_task",
 ]
 
-FileKind = Literal["inspect", "lmeval-samples", "lmeval-results", "outputs"]
+FileKind = Literal["inspect", "lmeval-samples", "lmeval-results", "outputs", "constraints"]
 Tick = Callable[[], None]
 Scalar = str | int | float | bool
 
@@ -62,6 +64,7 @@ _DATE = r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?"
 _SAMPLES_RE = re.compile(rf"^samples_(?P<task>.+)_(?P<date>{_DATE})\.jsonl$")
 _RESULTS_RE = re.compile(rf"^(?P<stem>.+)_(?P<date>{_DATE})\.json$")
 _MODEL_ARG_KEYS = ("peft", "delta", "pretrained", "model", "path", "engine")
+_CONSTRAINTS_FILE = "this is a constraints file (from sustain extract)"
 _INSPECT_META_KEYS = frozenset({"task", "item_id"})
 """Keys the Inspect tasks add to a sample's metadata beside the item's own."""
 
@@ -133,6 +136,17 @@ def _peek(path: Path, size: int = 4096) -> str:
         raise SustainInputError(f"cannot read: {exc}", path=path) from None
 
 
+def _is_constraints_line(first: str) -> bool:
+    """Whether the first line of a JSONL file is a constraints-file line (``id``, ``task``,
+    ``constraints`` and no ``output``); judged on the text when the line is too long to have
+    been read whole."""
+    try:
+        record = json.loads(first)
+    except json.JSONDecodeError:
+        return '"constraints":' in first and '"output":' not in first
+    return isinstance(record, dict) and "constraints" in record and "output" not in record
+
+
 def classify(path: Path) -> FileKind | None:
     """What ``path`` holds, judged by name and first bytes; None for anything else."""
     name = path.name
@@ -144,11 +158,13 @@ def classify(path: Path) -> FileKind | None:
         if name.endswith(".gz"):
             return "outputs"
         head = _peek(path).lstrip()
+        if not head:
+            return "outputs"  # an empty JSON Lines file: no outputs
         first = head.split("\n", 1)[0]
         if '"doc_id"' in first and '"resps"' in first:
             return "lmeval-samples"
         if first.startswith("{"):
-            return "outputs"
+            return "constraints" if _is_constraints_line(first) else "outputs"
         return None
     if name.endswith(".json"):
         if name.startswith("results_"):
@@ -197,6 +213,9 @@ def discover(paths: Sequence[str | Path]) -> list[tuple[FileKind, Path]]:
             raise SustainInputError("an outputs file holds no verdicts; give lm-eval samples "
                                     "files or Inspect logs (or judge outputs with 'sustain "
                                     "verify')", path=path)
+        if kind == "constraints":
+            raise SustainInputError(_CONSTRAINTS_FILE + "; score reads lm-eval outputs and "
+                                    "Inspect logs", path=path)
         found.setdefault(path, kind)
         if kind == "lmeval-results":
             date = _RESULTS_RE.match(path.name)
@@ -535,7 +554,7 @@ def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
     warning = _status_warning(path, header)
     if warning:
         result.warnings.append(warning)
-    skipped_error = skipped_epoch = 0
+    skipped_error = skipped_epoch = max_epoch = 0
     seen: set[str] = set()
     for sample in _inspect_samples(path, {"events", "store", "messages"}):
         if tick is not None:
@@ -544,6 +563,7 @@ def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
         where = f"samples[id={sid}]"
         if sample.epoch != 1:
             skipped_epoch += 1
+            max_epoch = max(max_epoch, int(sample.epoch or 0))
             continue
         score = (sample.scores or {}).get(SCORER)
         if score is None:
@@ -600,8 +620,13 @@ def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
         result.warnings.append(f"{path}: {skipped_error} sample(s) without a '{SCORER}' score "
                                "(errors or unfinished) were left out")
     if skipped_epoch:
-        result.warnings.append(f"{path}: only epoch 1 is used; {skipped_epoch} sample(s) of "
-                               "later epochs were left out")
+        config = getattr(header.eval, "config", None)
+        epochs = getattr(config, "epochs", None) or max_epoch
+        result.warnings.append(
+            f"{path}: the log has {epochs} epochs: sustain score uses epoch 1 only and left "
+            f"out {skipped_epoch} sample(s) of later epochs, while Inspect's own metrics "
+            "(sustain_score, n_sustain) count every (sample, epoch) pair, so the numbers can "
+            "differ")
     return result
 
 
@@ -728,8 +753,17 @@ def read_plain_outputs(path: str | Path, task: str, *, tick: Tick | None = None
     if p.is_file():
         kind = classify(p)
         if kind == "outputs":
-            records = [r for r in read_outputs_file(p) if r.variant in (None, "plain")]
+            every = read_outputs_file(p)
+            records = [r for r in every if r.variant in (None, "plain")]
+            other = [str(r.variant) for r in every if r.variant not in (None, "plain")]
+            if other:
+                warnings.append(f"{p}: {len(other)} line(s) of other variants ("
+                                f"{', '.join(sorted(set(other)))}) ignored; extraction reads "
+                                "plain outputs")
             return records, warnings, p
+        if kind == "constraints":
+            raise SustainInputError(_CONSTRAINTS_FILE + "; extraction reads the plain outputs "
+                                    "of a run", path=p)
         if kind == "lmeval-samples":
             match = _SAMPLES_RE.match(p.name)
             parsed = split_lmeval_task(match["task"]) if match else None

@@ -22,7 +22,17 @@ Definitions (see the design contract, "What it measures"):
   ``subject``, HotpotQA ``type`` and ``level``): every metric above, recomputed over the items
   that share one value.
 
+- ``n_plain_correct_without_constrained``: plain-correct items with no constrained record.
+  They are outside ``S`` by definition; a warning counts them when a constrained variant ran,
+  since they mean that no constraint was extracted for them or that the constrained run was
+  partial (``--limit``) — which in reference mode, where every item whose reference yields a
+  constraint runs constrained, means an incomplete run.
+
 Every rate carries n and a 95% Wilson interval.
+
+Inspect logs run with ``--epochs N``: only epoch 1 is paired and scored (one verdict per item
+and variant), while Inspect's own ``sustain_score`` / ``n_sustain`` metrics count every
+(sample, epoch) pair; the reader warns when it leaves later epochs out.
 """
 
 from __future__ import annotations
@@ -126,6 +136,9 @@ class TaskReport:
     sustain_f1: Mean = _NO_MEAN
     by_metadata: dict[str, dict[str, TaskReport]] = field(default_factory=dict)
     """Metadata field → value → the metrics over the items with that value."""
+    n_plain_correct_without_constrained: int = 0
+    """Plain-correct items with no constrained record (outside S: no constraint was extracted
+    for them, or the constrained run was partial)."""
     compare: dict[str, BootstrapResult] = field(default_factory=dict)
     outcomes: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False)
     """Sample id → (in S, constrained correct), over items that ran plain (for comparisons)."""
@@ -157,6 +170,7 @@ class TaskReport:
         d["sustain_ci_low"] = self.sustain.ci_low
         d["sustain_ci_high"] = self.sustain.ci_high
         d["drop"] = self.drop
+        d["n_plain_correct_without_constrained"] = self.n_plain_correct_without_constrained
         d["n_compliance"] = self.compliance.n
         d["compliance"] = self.compliance.value
         d["compliance_ci_low"] = self.compliance.ci_low
@@ -365,7 +379,22 @@ def score_group(group: Group, warnings: list[str] | None = None) -> TaskReport:
     constrained_ran = bool(group.variants.get("constrained"))
     report = _score(group, constrained_ran=constrained_ran)
     report.by_metadata = _metadata_breakdowns(group, constrained_ran, warnings)
+    if constrained_ran and report.n_plain_correct_without_constrained and warnings is not None:
+        warnings.append(_partial_warning(report))
     return report
+
+
+def _partial_warning(report: TaskReport) -> str:
+    n = report.n_plain_correct_without_constrained
+    head = (f"{report.model} / {report.task}: {n} of {report.plain.k} plain-correct item(s) "
+            f"have no constrained record, so S holds {report.sustain.n}")
+    if report.mode == "reference":
+        return (head + "; in reference mode every item whose reference solution yields a "
+                "constraint runs constrained, so the constrained run is incomplete (e.g. run "
+                "with --limit, or over other data); run it over the same items as the plain "
+                "run")
+    return (head + ": no constraints were extracted for them, or the constrained run was "
+            "partial (e.g. --limit); S counts only items with both")
 
 
 def _score(group: Group, *, constrained_ran: bool) -> TaskReport:
@@ -414,20 +443,30 @@ def _score(group: Group, *, constrained_ran: bool) -> TaskReport:
         sustain_f1=mean(constrained[sid].f1 for sid in in_s),
         outcomes={sid: (sid in in_s_set, sid in in_s_set and constrained[sid].correct)
                   for sid in plain},
+        n_plain_correct_without_constrained=sum(
+            1 for sid, row in plain.items() if row.correct and sid not in constrained),
     )
 
 
-def compare_models(reports: Sequence[TaskReport], *, n_boot: int = 2000, seed: int = 0
-                   ) -> None:
+def compare_models(reports: Sequence[TaskReport], *, n_boot: int = 2000, seed: int = 0,
+                   warnings: list[str] | None = None) -> None:
     """Fill ``report.compare`` for every pair of models on the same task (paired bootstrap).
 
     ``compare[other]`` is SustainScore(this) − SustainScore(other) over the items both ran
-    plain, with a seeded percentile bootstrap interval.
+    plain, with a seeded percentile bootstrap interval. Runs of different modes (self vs
+    reference constraints) are still compared, with a warning in ``warnings``: their
+    difference mixes the models with the way the constraints were chosen.
     """
     by_task: dict[str, list[TaskReport]] = defaultdict(list)
     for report in reports:
         by_task[report.task].append(report)
-    for task_reports in by_task.values():
+    for task, task_reports in by_task.items():
+        modes = {r.model: r.mode for r in task_reports}
+        if len(task_reports) > 1 and len(set(modes.values())) > 1 and warnings is not None:
+            warnings.append(f"{task}: comparing runs of different modes ("
+                            + ", ".join(f"{m}: {mode}" for m, mode in modes.items())
+                            + "); the differences mix the models with the way constraints "
+                            "were chosen")
         for i, a in enumerate(task_reports):
             for bb in task_reports[i + 1:]:
                 result = sustain_difference(a.outcomes, bb.outcomes, n_boot=n_boot, seed=seed)

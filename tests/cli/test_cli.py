@@ -13,6 +13,7 @@ import pytest
 from sustain_tasks import __version__
 from sustain_tasks.benchmarks import get_benchmark
 from sustain_tasks.cli import Progress, main
+from sustain_tasks.constraints import check_all, constraint_from_record
 from tests.report.builders import lm_line, sample_value, write_inspect_log, write_lmeval_run
 
 
@@ -194,6 +195,21 @@ def test_extract_malformed_jsonl(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert f"{src}:2: malformed JSON" in err
 
 
+def test_extract_without_plain_outputs_is_an_error(capsys: pytest.CaptureFixture[str],
+                                                  tmp_path: Path, data_dir: Path) -> None:
+    for name, lines in (("empty.jsonl", ["", ""]),
+                        ("other.jsonl", [{"id": "0", "output": "#### 18",
+                                          "variant": "constrained"}])):
+        src = write_jsonl(tmp_path / name, *lines)
+        out_file = tmp_path / f"c-{name}"
+        code, _, err = run(capsys, "extract", "--task", "gsm8k", "--from", src, "--out",
+                           out_file, "--data-dir", data_dir)
+        assert code == 2, err
+        assert f"sustain: error: {src}: nothing to extract from: no plain outputs" in err
+        assert not out_file.exists()
+    assert "1 line(s) of other variants (constrained) ignored" in err
+
+
 def test_extract_empty_output_gets_no_constraints(capsys: pytest.CaptureFixture[str],
                                                   tmp_path: Path, data_dir: Path) -> None:
     src = write_jsonl(tmp_path / "o.jsonl", {"id": "0", "output": ""})
@@ -233,16 +249,48 @@ def test_check_reports_each_item_and_missing_outputs(capsys: pytest.CaptureFixtu
     assert by_id["1"]["results"] == [{"kind": "length:max_words",
                                       "text": "Answer in fewer than 5 words.",
                                       "strict": False, "loose": False}]
-    assert by_id["2"]["compliant"] is True  # empty output: vacuously short, and flagged
+    # an empty output is judged as check_all judges it, and flagged
+    [blank] = check_all([constraint_from_record(CONSTRAINTS[1]["constraints"][0])], "")
+    assert by_id["2"]["compliant"] is blank.strict
     assert by_id["2"]["note"] == "empty output"
-    assert by_id["3"]["compliant"] is None
+    # DESIGN: "compliant" is true or false; a missing output is false with an error, and the
+    # summary counts it as missing, not as a non-compliant output
+    assert by_id["3"]["compliant"] is False
     assert by_id["3"]["error"] == "no output for this id"
-    assert "items without an output (1): 3" in err
+    assert by_id["3"]["results"] == []
+    assert "items without an output (1; reported as compliant false with an error, not " \
+        "counted in compliance): 3" in err
+    assert "items checked: 2 of 3" in err
+    assert f"compliance (strict): {0.5 if blank.strict else 0.0:.3f}" in err  # over 2, not 3
     assert "outputs without constraints, ignored: 1" in err
     code, out, _ = run(capsys, "check", "--constraints", cfile, "--outputs", ofile)
     assert code == 0
     assert "items checked: 2 of 3" in out
     assert "no output for this id" in out
+
+
+def test_check_with_nothing_to_check_is_an_error(capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Path) -> None:
+    cfile = write_jsonl(tmp_path / "c.jsonl", *CONSTRAINTS)
+    empty = write_jsonl(tmp_path / "empty.jsonl", "")
+    code, out, err = run(capsys, "check", "--constraints", cfile, "--outputs", empty)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"sustain: error: {empty}: no output to check for any of the 3 "
+                          f"items of {cfile}")
+    plain = write_jsonl(tmp_path / "plain.jsonl",
+                        *({"id": str(i), "output": "x", "variant": "plain"} for i in (1, 2)))
+    code, out, err = run(capsys, "check", "--constraints", cfile, "--outputs", plain)
+    assert (code, out) == (2, "")
+    assert "the file holds 2 line(s) of other variants (plain)" in err
+    assert "--variant" in err
+    other_ids = write_jsonl(tmp_path / "ids.jsonl", {"id": "77", "output": "x"})
+    code, _, err = run(capsys, "check", "--constraints", cfile, "--outputs", other_ids)
+    assert code == 2
+    assert "1 line(s) for ids without constraints" in err
+    no_sets = write_jsonl(tmp_path / "none.jsonl", "")
+    code, _, err = run(capsys, "check", "--constraints", no_sets, "--outputs", plain)
+    assert code == 2
+    assert f"sustain: error: {no_sets}: no constraints in this file" in err
 
 
 def test_check_unknown_constraint_id(capsys: pytest.CaptureFixture[str],
@@ -397,6 +445,24 @@ def test_score_bad_inputs(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert code == 2
     assert "nothing to score" in err
     assert "skipped" in err
+    cfile = write_jsonl(tmp_path / "c1.jsonl", *CONSTRAINTS)
+    code, _, err = run(capsys, "score", cfile)
+    assert code == 2
+    assert err.strip() == (f"sustain: error: {cfile}: this is a constraints file (from sustain "
+                           "extract); score reads lm-eval outputs and Inspect logs")
+
+
+def test_score_compare_warns_about_mixed_modes(capsys: pytest.CaptureFixture[str],
+                                               runs: list[Path], tmp_path: Path) -> None:
+    ref = write_inspect_log(tmp_path / "ref.eval", [
+        {"id": str(i), "value": sample_value(1.0, 1.0, compliant=1.0)} for i in range(10)],
+        model="prov/c", mode="reference")
+    code, _, err = run(capsys, "score", runs[0], ref, "--compare", "--bootstrap", "50")
+    assert code == 0
+    assert "sustain: warning: gsm8k: comparing runs of different modes (org/a: self, " \
+        "prov/c: reference)" in err
+    code, _, err = run(capsys, "score", *runs, "--compare", "--bootstrap", "50")
+    assert "different modes" not in err
 
 
 def test_score_plot_without_matplotlib(capsys: pytest.CaptureFixture[str], runs: list[Path],

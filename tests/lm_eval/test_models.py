@@ -95,7 +95,7 @@ def test_variant_of_suffix() -> None:
     assert variant_of_suffix("") == "plain"
     assert variant_of_suffix("\n\nIn your response, also follow these instructions:\n- x") == (
         "constrained")
-    assert variant_of_suffix("\n\nTake your time.") == "placebo"
+    assert variant_of_suffix("\n\nThis is one item of a test set.") == "placebo"
     assert variant_of_suffix("\n\nSomething else entirely.") is None
 
 
@@ -187,3 +187,35 @@ def test_prepare_argv() -> None:
         "--model=sustain-replay", "--model_args", "model=sustain-replay,outputs=o.jsonl"]
     assert prepare_argv(["--model", "sustain-replay", "--model_args=model=m,outputs=o"])[:3] == [
         "--model", "sustain-replay", "--model_args=model=m,outputs=o"]
+
+
+def test_replay_model_answers_lines_keyed_by_question(data_dir: Path, tmp_path: Path,
+                                                      gsm8k_items: list[Item]) -> None:
+    """A line may give the question text found in the prompt instead of the sample id, as
+    Inspect's sustain/replay accepts; an id line wins over a question line."""
+    from sustain_tasks.lm_eval.models import ReplayLM
+
+    q0, q1, q2 = (gsm8k_items[i].question for i in (0, 1, 2))
+    path = tmp_path / "outputs.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [
+        {"question": q0, "output": "by question, any variant"},
+        {"question": q1, "output": "by question, plain", "variant": "plain"},
+        {"question": q1[: len(q1) // 2], "output": "by a part of the question",
+         "variant": "constrained"},
+        {"id": "2", "output": "by id"},
+        {"question": q2, "output": "never used: the id line wins"},
+    ]) + "\n")
+    lm = ReplayLM(outputs=str(path), data_dir=str(data_dir), tasks="gsm8k")
+    bench = get_benchmark("gsm8k")
+    p0, p1, p2 = (bench.prompt(gsm8k_items[i]) for i in (0, 1, 2))
+    out = lm.generate_until([
+        _request(p0), _request(constrained_prompt(p0, [LIMIT])),
+        _request(p1), _request(constrained_prompt(p1, [LIMIT])),
+        _request(p2),
+        _request("ignored", {"task": "gsm8k", "id": "0", "variant": "plain"}),
+    ])
+    assert out == ["by question, any variant", "by question, any variant",
+                   "by question, plain", "by a part of the question", "by id",
+                   "by question, any variant"]
+    with pytest.raises(SustainInputError, match="no recorded output"):
+        lm.generate_until([_request(bench.prompt(gsm8k_items[3]))])

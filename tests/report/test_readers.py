@@ -172,7 +172,9 @@ def test_inspect_partial_log_warns_and_uses_what_exists(tmp_path: Path) -> None:
     text = "\n".join(result.warnings)
     assert "status is 'error'" in text
     assert "without a 'sustain_scorer' score" in text
-    assert "only epoch 1" in text
+    assert "the log has 2 epochs: sustain score uses epoch 1 only and left out 1 sample(s) of " \
+        "later epochs, while Inspect's own metrics (sustain_score, n_sustain) count every " \
+        "(sample, epoch) pair, so the numbers can differ" in text
 
 
 def test_inspect_bad_value_names_sample_and_field(tmp_path: Path) -> None:
@@ -215,6 +217,15 @@ def test_classify_outputs_and_lmeval(tmp_path: Path) -> None:
     generic = tmp_path / "outs.jsonl"
     generic.write_text(json.dumps({"id": "1", "output": "x"}) + "\n", encoding="utf-8")
     assert classify(generic) == "outputs"
+    constraints = tmp_path / "c1.jsonl"
+    constraints.write_text(json.dumps({"id": "1", "task": "gsm8k", "source": "self",
+                                       "constraints": []}) + "\n", encoding="utf-8")
+    assert classify(constraints) == "constraints"
+    with pytest.raises(SustainInputError, match="this is a constraints file \\(from sustain "
+                       "extract\\); score reads lm-eval outputs and Inspect logs"):
+        discover([constraints])
+    with pytest.raises(SustainInputError, match="this is a constraints file"):
+        read_plain_outputs(constraints, "gsm8k")
     renamed = tmp_path / "plain.jsonl"
     renamed.write_text(json.dumps(lm_line(0, "0", acc=1.0)) + "\n", encoding="utf-8")
     assert classify(renamed) == "lmeval-samples"

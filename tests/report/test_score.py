@@ -394,3 +394,57 @@ def test_metadata_from_lmeval_and_inspect_files(tmp_path: Path) -> None:
     hot = reports["hotpotqa"]
     assert hot.sustain_f1.value == 0.5
     assert hot.by_metadata["type"]["comparison"].sustain.value == 0.0
+
+
+# -- partial constrained runs, mixed modes ----------------------------------------------------
+
+def _partial_rows(mode: str) -> list[SampleRow]:
+    """A 15-item plain run, all correct, and a constrained run of the first 5 (``--limit 5``)."""
+    rows = [row(str(i), "plain", True, mode=None) for i in range(15)]
+    rows += [row(str(i), "constrained", i != 0, kinds=("length:max_words",), compliant=True,
+                 mode=mode) for i in range(5)]
+    return rows
+
+
+@pytest.mark.parametrize("mode", ["self", "reference"])
+def test_partial_constrained_run_is_counted_and_warned(mode: str) -> None:
+    warnings: list[str] = []
+    [report] = score_rows(_partial_rows(mode), warnings)
+    # S keeps its definition: plain-correct items with a constrained record
+    assert (report.sustain.k, report.sustain.n) == (4, 5)
+    assert report.n_plain_correct_without_constrained == 10
+    assert report.to_dict()["n_plain_correct_without_constrained"] == 10
+    assert "n_plain_correct_without_constrained" in render([report], "csv").splitlines()[0]
+    [warning] = [w for w in warnings if "no constrained record" in w]
+    assert warning.startswith("m / gsm8k: 10 of 15 plain-correct item(s) have no constrained "
+                              "record, so S holds 5")
+    if mode == "reference":
+        assert "reference mode" in warning
+        assert "the constrained run is incomplete" in warning
+    else:
+        assert "no constraints were extracted for them, or the constrained run was partial " \
+            "(e.g. --limit)" in warning
+
+
+def test_complete_run_and_plain_only_run_do_not_warn() -> None:
+    warnings: list[str] = []
+    [report] = score_rows(self_mode_rows(), warnings)
+    assert report.n_plain_correct_without_constrained == 0
+    assert not [w for w in warnings if "constrained record" in w]
+    [report] = score_rows([row(str(i), "plain", True) for i in range(3)], warnings)
+    assert report.n_plain_correct_without_constrained == 3
+    assert not [w for w in warnings if "constrained record" in w]
+
+
+def test_compare_warns_when_modes_differ() -> None:
+    a = self_mode_rows()
+    b = [SampleRow(**{**r.__dict__, "model": "other", "mode": "reference"}) for r in a]
+    warnings: list[str] = []
+    compare_models(score_rows(a + b), n_boot=50, seed=0, warnings=warnings)
+    assert warnings == ["gsm8k: comparing runs of different modes (m: self, other: "
+                        "reference); the differences mix the models with the way constraints "
+                        "were chosen"]
+    warnings = []
+    same = [SampleRow(**{**r.__dict__, "model": "other"}) for r in a]
+    compare_models(score_rows(a + same), n_boot=50, seed=0, warnings=warnings)
+    assert warnings == []
