@@ -4,7 +4,8 @@ Usage::
 
     python benchmarks/bench_math_verify.py [--data-dir DIR] [--out benchmarks/RESULTS.md]
 
-The data folder defaults to ``$SUSTAIN_DATA_DIR``, else ``../shared/data`` beside the checkout.
+The data folder is ``--data-dir`` or, without it, ``$SUSTAIN_DATA_DIR`` (one of the two is
+required).
 Results are printed and written as a Markdown report. Measurements use only the standard
 library: ``time.perf_counter`` for wall time, ``tracemalloc`` for the calling process's peak
 Python allocations and ``resource.getrusage(RUSAGE_CHILDREN)`` for the largest worker's peak
@@ -31,14 +32,22 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "verifiers")]
 
-from sustain_verifiers._isolate import default_pool, run_bounded  # noqa: E402
+from sustain_verifiers._isolate import (  # noqa: E402
+    CPU_MARGIN_FACTOR,
+    CPU_MARGIN_SECONDS,
+    default_pool,
+    run_bounded,
+)
 from sustain_verifiers.math import (  # noqa: E402
     DEFAULT_TIMEOUT,
+    extract_boxed,
     math_equal,
+    screen_expression,
     verify_math,
     verify_math_async,
 )
 
+from sustain_tasks.benchmarks.data import DATA_DIR_ENV  # noqa: E402
 from sustain_tasks.benchmarks.math500 import MATH500  # noqa: E402
 
 HOSTILE: dict[str, str] = {
@@ -57,10 +66,16 @@ HOSTILE: dict[str, str] = {
     "infinity minus infinity": "\\infty - \\infty",
     "huge symbolic exponent": "x^{100000000}+1",
     "10 nested parentheses (at the cap)": "(" * 10 + "1" + ")" * 10,
-    "huge binomial (timeout path)": "\\binom{1000000000}{500000000}",
-    "polynomial blow-up (timeout path)": "(x+1)^{10000}-(x-1)^{10000}",
-    "huge product (timeout path)": "\\prod_{k=1}^{100000000} k",
-    "Gamma(10^9) (timeout path)": "\\Gamma(10^{9})",
+    "bracketed base (3)^123456789": "(3)^{123456789}",
+    "bracketed exponent 3^(123456789)": "3^(123456789)",
+    "polynomial power (1+x)^100000": "(1+x)^{100000}",
+    "polynomial blow-up": "(x+1)^{10000}-(x-1)^{10000}",
+    "huge binomial": "\\binom{1000000000}{500000000}",
+    "binomial of powers": "\\binom{10^{9000}}{10^{4000}}",
+    "power of powers (10^999)^(10^999)": "(10^{999})^{(10^{999})}",
+    "huge product": "\\prod_{k=1}^{100000000} k",
+    "Gamma(10^9)": "\\Gamma(10^{9})",
+    "three-variable expansion (timeout path)": "(x+y+1)^{100}",
 }
 
 WHOLE_OUTPUTS: dict[str, str] = {
@@ -93,10 +108,12 @@ def ms(x: float) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=os.environ.get("SUSTAIN_DATA_DIR")
-                        or str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--data-dir", default=os.environ.get(DATA_DIR_ENV) or None,
+                        help=f"folder with math500/test.jsonl (default: ${DATA_DIR_ENV})")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "RESULTS.md"))
     args = parser.parse_args(argv)
+    if not args.data_dir:
+        parser.error(f"give --data-dir or set {DATA_DIR_ENV}")
 
     bench = MATH500()
     items = bench.load(args.data_dir)
@@ -112,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{platform.python_version()}, {platform.system()} {platform.release()}")
     say(f"- load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     say(f"- per-comparison timeout: {DEFAULT_TIMEOUT:g} s; worker pool size "
-        f"{default_pool().size}, address-space cap {default_pool().memory_mb} MiB")
+        f"{default_pool().size}, address-space cap {default_pool().memory_mb} MiB, CPU-time "
+        f"backstop {CPU_MARGIN_FACTOR * DEFAULT_TIMEOUT + CPU_MARGIN_SECONDS:g} s per call")
     say()
 
     # 1. cold start: the first symbolic comparison starts and warms a worker
@@ -143,6 +161,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"p95 {ms(s['p95'])}, max {ms(s['max'])}")
     say("- (every reference's boxed answer equals the target after canonicalisation, so this "
         "path needs no algebra)")
+    say()
+
+    # 2b. the screen must let every legitimate answer through
+    answers = [it.target for it in items]
+    answers += [b for it in items for b in extract_boxed(it.reference)]
+    screened, screen_time = timed(lambda: [a for a in answers if screen_expression(a)])
+    say("## The screen on every MATH-500 answer (500 targets and all boxed answers of the "
+        "reference solutions)")
+    say()
+    say(f"- refused: {len(screened)}/{len(answers)}"
+        + (f" ({', '.join(f'`{a}`' for a in screened[:5])})" if screened else ""))
+    say(f"- total {ms(screen_time)}, per answer {ms(screen_time / len(answers))}")
     say()
 
     # 3. the symbolic path on all 500 targets

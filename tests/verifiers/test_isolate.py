@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sustain_verifiers._isolate import Outcome, WorkerPool, WorkerStartupError
@@ -134,3 +140,156 @@ def test_math_refuses_to_turn_a_broken_installation_into_a_verdict(
     with pytest.raises(WorkerStartupError, match="no math_verify"):
         m.math_equal("1", "0.5")
     assert m.math_equal("1", "1").equal  # the string shortcut needs no worker
+
+
+# -- workers never outlive their parent -----------------------------------------------------------
+# A parent process starts a worker and hands it a computation that holds the interpreter lock for
+# minutes (sympy evaluating 3**123456789), then the parent is killed. The worker must go too.
+
+_PARENT = """
+import json, sys
+from sustain_verifiers._isolate import _Worker
+worker = _Worker(512, ())
+worker.wait_ready(120)
+print(worker.proc.pid, flush=True)
+request = {"func": "sustain_verifiers.math:_compare_in_worker",
+           "args": ["1", "(3)^{123456789}"], "timeout": float(sys.argv[1])}
+if sys.argv[2] == "busy":
+    worker.request(json.dumps(request).encode() + b"\\n", 3600)
+else:
+    import time
+    time.sleep(3600)
+"""
+
+
+def _state(pid: int) -> str | None:
+    """The process state letter from /proc (None once the process is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[0]
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _state(pid) in (None, "Z", "X"):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _start_parent(timeout: float, mode: str) -> tuple[subprocess.Popen[str], int]:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT, str(timeout), mode], stdout=subprocess.PIPE, text=True,
+        start_new_session=True)
+    assert parent.stdout is not None
+    line = parent.stdout.readline()
+    assert line.strip().isdigit(), "the parent did not start its worker"
+    return parent, int(line)
+
+
+def _busy(pid: int) -> None:
+    """Wait until the worker is deep in its computation."""
+    start = _cpu_seconds(pid)
+    deadline = time.monotonic() + 60
+    while _cpu_seconds(pid) - start < 0.5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_busy_worker_dies_when_its_parent_is_killed() -> None:
+    parent, worker = _start_parent(1.0, "busy")
+    try:
+        _busy(worker)
+        parent.kill()
+        parent.wait()
+        assert _gone_within(worker, 30), "the worker outlived its killed parent"
+    finally:
+        parent.kill()
+        parent.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_an_idle_worker_dies_when_its_parent_is_killed() -> None:
+    parent, worker = _start_parent(1.0, "idle")
+    try:
+        parent.kill()
+        parent.wait()
+        assert _gone_within(worker, 30), "the worker outlived its killed parent"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_signal_to_the_process_group_reaches_the_workers() -> None:
+    """``timeout -s TERM`` and shells signal the whole process group: workers are in it. (The
+    request's timeout is long, so only the signal can end the worker within the bound.)"""
+    parent, worker = _start_parent(60.0, "busy")
+    try:
+        _busy(worker)
+        os.killpg(parent.pid, signal.SIGTERM)
+        parent.wait()
+        assert _gone_within(worker, 10), "the worker escaped the signal to its group"
+    finally:
+        parent.kill()
+        parent.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
+
+
+def test_an_interrupt_does_not_kill_a_worker_mid_call(pool: WorkerPool) -> None:
+    """Ctrl-C reaches the whole group; the caller decides what to do, the worker carries on."""
+    pool.start()
+    pids = [w.proc.pid for w in pool._idle]
+    result: list[Outcome] = []
+    thread = threading.Thread(target=lambda: result.append(pool.run(PROBE, "sleep", 1.0,
+                                                                    timeout=30)))
+    thread.start()
+    time.sleep(0.3)
+    for pid in pids:
+        os.kill(pid, signal.SIGINT)
+    thread.join(60)
+    assert result
+    assert result[0].ok, result
+
+
+def test_a_dead_idle_worker_is_replaced_before_use() -> None:
+    p = WorkerPool(size=1, warm=())
+    try:
+        p.start()
+        victim = p._idle[0]
+        victim.proc.kill()
+        victim.proc.wait()
+        out = p.run(PROBE, "echo", timeout=30)
+        assert out.ok, out
+    finally:
+        p.close()
+
+
+def test_a_call_whose_worker_died_unnoticed_runs_on_a_fresh_one() -> None:
+    """A worker that dies between the pool's check and the request: the call is not lost."""
+    p = WorkerPool(size=1, warm=())
+    try:
+        assert p.run(PROBE, "echo", timeout=30).ok
+        victim = p._idle[0]
+        victim.proc.kill()
+        victim.proc.wait()
+        victim.alive = lambda: True  # type: ignore[method-assign]
+        out = p.run(PROBE, "echo", timeout=30)
+        assert out.ok, out
+        assert p.restarts == 1
+    finally:
+        p.close()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
+from pathlib import Path
 
 import pytest
 from sustain_verifiers.math import (
@@ -132,6 +134,35 @@ def test_canonical_answer_keeps_meaningful_differences(a: str, b: str) -> None:
         "(" * 11 + "1" + ")" * 11,
         "\\frac{" * 12 + "1" + "}{2}" * 12,
         "1+" * 600 + "1",
+        # bracketed bases, bracketed exponents and Python spellings
+        "(3)^{123456789}",
+        "\\left(3\\right)^{123456789}",
+        "{3}^{123456789}",
+        "3^(123456789)",
+        "(3)**(123456789)",
+        "3 ** 123456789",
+        "(1+x)^{100000}",
+        "(1+x)^{1000}",
+        "x^{2000}",
+        "\\sum_{k=1}^{1000} k^{1000}",
+        "x^{100000000}+1",
+        "(x+1)^{10000}-(x-1)^{10000}",
+        "\\left(\\frac{2}{3}\\right)^{10^{9}}",
+        "(10^{999})^{(10^{999})}",
+        "x^{10^{20}}",
+        "2^{1000 \\cdot 1000 \\cdot 1000}",
+        "10**9999**9",
+        # binomials, factorials, Gamma, products and sums with huge literals
+        "\\binom{10^{9000}}{10^{4000}}",
+        "\\binom{1000000000}{500000000}",
+        "\\dbinom{100000}{50000}",
+        "{10^{9} \\choose 10^{8}}",
+        "\\binom{n}{1000000000}",
+        "(10^{9})!",
+        "\\left(100000\\right)!",
+        "\\Gamma(10^{9})",
+        "\\prod_{k=1}^{100000000} k",
+        "\\sum_{k=1}^{10^{12}} k^2",
     ],
 )
 def test_screen_refuses_hostile_answers(answer: str) -> None:
@@ -141,10 +172,27 @@ def test_screen_refuses_hostile_answers(answer: str) -> None:
 @pytest.mark.parametrize(
     "answer",
     ["2^{2005}", "e^{x^2}", "10^{100}", "2009!", "\\frac{\\sqrt{3}}{2}", "(-\\infty, 0]",
-     "\\begin{pmatrix} -1 & 0 \\\\ 0 & -1 \\end{pmatrix}", "x^5 - x^4 + x^3 - x^2 + x - 1"],
+     "\\begin{pmatrix} -1 & 0 \\\\ 0 & -1 \\end{pmatrix}", "x^5 - x^4 + x^3 - x^2 + x - 1",
+     "(3)^{2005}", "\\left(\\frac{2}{3}\\right)^{2005}", "(1+x)^{100}", "x^{1000}", "x^{2n+1}",
+     "\\binom{2007}{1003}", "\\binom{n}{2}", "(2n)!", "\\sum_{k=1}^{100} k^2",
+     "\\frac{1}{2^{2005}}", "2516_8", "4210_{5}", "90^\\circ", "e^{-x^2/2}", "3**2005",
+     "[0, 1) \\cup (2, 3]", "\\{1\\pm\\sqrt{5},-2\\}", "10,\\!080", "5!!", "x^{\\frac{1}{2}}"],
 )
 def test_screen_accepts_ordinary_answers(answer: str) -> None:
     assert screen_expression(answer) is None
+
+
+def test_screen_passes_every_math500_answer(data_dir: Path) -> None:
+    """No legitimate answer is refused: the 500 targets and every boxed answer of the
+    reference solutions."""
+    answers: list[str] = []
+    for line in (data_dir / "math500" / "test.jsonl").read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        answers.append(record["answer"])
+        answers.extend(extract_boxed(record["solution"]))
+    assert len(answers) >= 1000
+    refused = {a: screen_expression(a) for a in answers if screen_expression(a) is not None}
+    assert refused == {}
 
 
 def test_overlong_answers_are_refused_without_parsing() -> None:
@@ -229,6 +277,8 @@ CASES: list[tuple[str, str, bool]] = [
     ("25\\%", "\\boxed{25}", True),
     ("25\\%", "\\boxed{0.25}", True),
     ("25\\%", "\\boxed{20\\%}", False),
+    ("0.25", "\\boxed{25\\%}", True),  # math-verify's percentage rule, documented
+    ("25", "\\boxed{0.25}", False),
     ("90^\\circ", "\\boxed{90}", True),
     ("90^\\circ", "\\boxed{90^{\\circ}}", True),
     ("90^\\circ", "\\boxed{45^\\circ}", False),

@@ -30,6 +30,27 @@ from sustain_verifiers.numeric import (
         ("The answer is -5.", "-5", "answer_marker"),
         ("The answer is 3/4", "3/4", "answer_marker"),
         ("Answer: 12 is wrong; the answer is 13.", "13", "answer_marker"),
+        # "answer" as a verb or a variable is not a marker
+        ("She must correctly answer 70% of the 50 questions to pass. 0.7 * 50 = 35. "
+         "So the result is 35.", "35", "last_number"),
+        ("She can answer 5 questions per hour. In 8 hours: 5 * 8 = 40", "40", "last_number"),
+        ("Let answer = 2 for now. Then 2 + 3 = 5.", "5", "last_number"),
+        ("They answer 12 calls a day, so 12 * 5 = 60 calls a week.", "60", "last_number"),
+        # real markers, in their usual spellings
+        ("So 3 * 4 = 12.\n**Answer:** 12", "12", "answer_marker"),
+        ("So 3 * 4 = 12.\n**Final answer**: 12", "12", "answer_marker"),
+        ("So 3 * 4 = 12.\nThe final answer is **12**.", "12", "answer_marker"),
+        ("so the answer is: $12.", "12", "answer_marker"),
+        ("THE ANSWER IS 12 apples, not 13.", "12", "answer_marker"),
+        # spaces and thin spaces as thousands separators (groups of exactly three digits)
+        ("#### 1 200", "1 200", "hashes"),
+        ("#### 1\\,200", "1\\,200", "hashes"),
+        ("#### 1\u2009200", "1\u2009200", "hashes"),
+        ("#### 1\u202f200\u202f000", "1\u202f200\u202f000", "hashes"),
+        ("The answer is 12 500.", "12 500", "answer_marker"),
+        ("\\boxed{1\\,200}", "1\\,200", "boxed"),
+        ("#### 12 34", "12", "hashes"),
+        ("#### 1 2000", "1", "hashes"),
         ("no numbers here", None, "none"),
         ("", None, "none"),
         ("   \n ", None, "none"),
@@ -55,6 +76,11 @@ def test_strict_extraction_needs_hashes() -> None:
         ("\u22123", "-3", True),
         ("3/4", "0.75", True),
         ("45%", "45", True),
+        ("1 200", "1200", True),
+        ("1\\,200", "1200", True),
+        ("1\u2009200.50", "1200.5", True),
+        ("1\u00a0200", "1200", True),
+        ("$1 200 000", "1200000", True),
         ("18", "81", False),
         ("0.1", "0.10000001", False),
         ("1/0", "1", False),
@@ -73,7 +99,15 @@ def test_parse_number_rejects_huge_and_junk() -> None:
     assert parse_number("NaN") is None
 
 
+def test_space_separated_groups_must_have_three_digits() -> None:
+    assert parse_number("12 34") is None
+    assert parse_number("1 2000") is None
+    assert parse_number("1 ,200") is None
+
+
 def test_verdicts() -> None:
+    assert verify_numeric("She must answer 70% of them.\nSo the result is 35.", "35").correct
+    assert verify_numeric("Total: 1\u2009200 dollars.\n#### 1 200", "1200").correct
     assert verify_numeric("so #### 18", "18").correct
     assert not verify_numeric("so #### 17", "18").correct
     empty = verify_numeric("", "18")

@@ -77,6 +77,23 @@ def test_precision_and_recall() -> None:
         ("Reasoning.\nAnswer:\n\nMark Twain\n", "Mark Twain", "answer_line"),
         ("Answer: first\nmore thoughts\nAnswer: second", "second", "answer_line"),
         ("So the answer is the Eiffel Tower. It is in Paris.", "the Eiffel Tower", "answer_is"),
+        # an "Answer:" marker inside the last line, after a sentence
+        ("The capital is Paris. Answer: Paris", "Paris", "answer_line"),
+        ("Both were born in Ohio! **Answer:** yes", "yes", "answer_line"),
+        ("It is the older one? Final answer: The Beatles.", "The Beatles", "answer_line"),
+        ("Answer: Rome\nOn reflection it is the other one. Answer: Paris", "Paris",
+         "answer_line"),
+        ("Answer: Paris\nThe capital is Paris. Answer: Paris, France", "Paris, France",
+         "answer_line"),
+        ("The question's answer: hard to say, really; many people disagree about it.", None,
+         "none"),
+        # the sentence ends after an abbreviation when a new sentence clearly starts
+        ("The answer is Washington, D.C. It is the capital.", "Washington, D.C.", "answer_is"),
+        ("The answer is Washington, D.C.", "Washington, D.C.", "answer_is"),
+        ("The answer is John F. Kennedy. He was president.", "John F. Kennedy", "answer_is"),
+        ("The answer is St. Louis. The city is in Missouri.", "St. Louis", "answer_is"),
+        ("Reasoning.\nAnswer: U.S. Route 66. This road is famous.", "U.S. Route 66",
+         "answer_line"),
         ("Paris", "Paris", "bare"),
         ("the Beatles.", "the Beatles", "bare"),
         ("Some long reasoning that never states any final answer at all, over many words.",
@@ -96,6 +113,7 @@ def test_strict_extraction_wants_a_final_answer_line() -> None:
     assert extract_qa_answer("Answer: Paris\nMore text after it.", strict=True).text is None
     assert extract_qa_answer("The answer is Paris.", strict=True).text is None
     assert extract_qa_answer("Paris", strict=True).text is None
+    assert extract_qa_answer("The capital is Paris. Answer: Paris", strict=True).text is None
 
 
 def test_verify_qa_em_decides_and_f1_is_reported() -> None:

@@ -8,6 +8,18 @@ an event loop, so instead the work runs in a separate, long-lived worker process
 - the worker's address space is capped with ``resource.setrlimit(RLIMIT_AS)``, so a runaway
   computation fails with ``MemoryError`` instead of exhausting the machine;
 - a worker that crashes (segfault, C stack overflow) is detected by end-of-file and replaced;
+- a worker never outlives its parent: it stays in the parent's process group (a signal to the
+  group, as sent by ``timeout`` or a shell, reaches it), it exits at end of input or when its
+  parent changes (checked before each request and by a watcher thread while idle), and before
+  each request its CPU-time limit (``RLIMIT_CPU``) is set to the time used so far plus
+  ``2 * timeout + 2`` seconds, so the kernel ends a runaway computation with ``SIGXCPU`` even
+  when nothing in the worker can run any more (a long big-integer operation holds the
+  interpreter lock; the parent normally kills the worker at the wall-clock deadline long before);
+- a worker ignores ``SIGINT`` (Ctrl-C reaches the whole process group; the caller decides);
+- a worker that died while idle is replaced before use, and a call whose worker turns out to be
+  dead before the request reached it runs once more on a fresh worker, so a lost worker never
+  becomes a verdict. (``PR_SET_PDEATHSIG`` is not used: it fires when the *thread* that started
+  the worker exits, and pools are used from short-lived threads of executors and event loops.)
 - workers are started lazily, stay warm between calls (heavy imports happen once), and are
   shared by all threads through a small pool; a call blocks only its own thread, so the
   synchronous API works from any thread and from inside a running asyncio loop
@@ -27,6 +39,7 @@ import atexit
 import contextlib
 import importlib
 import json
+import math
 import os
 import selectors
 import subprocess
@@ -62,6 +75,11 @@ STARTUP_TIMEOUT = 120.0
 
 MAX_MESSAGE_BYTES = 4_000_000
 """Largest request or response accepted on the pipe."""
+
+CPU_MARGIN_FACTOR = 2.0
+CPU_MARGIN_SECONDS = 2.0
+"""A worker may use ``CPU_MARGIN_FACTOR * timeout + CPU_MARGIN_SECONDS`` seconds of CPU time per
+request before the kernel ends it (a backstop for when the parent cannot: it is gone)."""
 
 _ALLOWED_PREFIX = "sustain_verifiers."
 _WARM_UPS: list[str] = []
@@ -103,6 +121,10 @@ class _Died(Exception):
     pass
 
 
+class _NotSent(_Died):
+    """The worker was gone before the request reached it (safe to retry elsewhere)."""
+
+
 def _package_root() -> str:
     return str(Path(__file__).resolve().parents[1])
 
@@ -123,7 +145,7 @@ class _Worker:
         stderr = None if os.environ.get(_DEBUG_ENV) else subprocess.DEVNULL
         self.proc = subprocess.Popen(  # noqa: S603 - fixed command: this interpreter, this module
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env,
-            close_fds=True, start_new_session=True,
+            close_fds=True,
         )
         assert self.proc.stdin is not None
         assert self.proc.stdout is not None
@@ -172,8 +194,16 @@ class _Worker:
         self.ready = True
 
     def request(self, payload: bytes, timeout: float) -> dict[str, Any]:
+        if not self.alive():
+            raise _NotSent("the worker had exited")
+        view = memoryview(payload)
         try:
-            os.write(self._in, payload)
+            written = os.write(self._in, view)
+        except OSError as exc:
+            raise _NotSent(f"cannot write to the worker ({exc.strerror})") from None
+        try:
+            while written < len(view):
+                written += os.write(self._in, view[written:])
         except OSError as exc:
             raise _Died(f"cannot write to the worker ({exc.strerror})") from None
         return self._read_line(time.monotonic() + timeout)
@@ -250,10 +280,14 @@ class WorkerPool:
             while True:
                 if self._closed:
                     raise RuntimeError("the worker pool is closed")
-                if self._idle:
+                while self._idle:
                     worker = self._idle.pop()
-                    self._busy += 1
-                    return worker
+                    if worker.alive():
+                        self._busy += 1
+                        return worker
+                    # died while idle (killed from outside, out of memory): start a new one
+                    worker.kill()
+                    self.restarts += 1
                 if self._busy + len(self._idle) < self.size:
                     self._busy += 1
                     break
@@ -303,34 +337,49 @@ class WorkerPool:
         does; a bad ``func`` spec or unserialisable arguments raise ``ValueError``/``TypeError``.
         """
         _check_spec(func)
+        if not 0 < timeout < math.inf:
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         if os.getpid() != self._pid:
             raise RuntimeError("a WorkerPool cannot be used across fork(); create a new one")
-        payload = json.dumps({"func": func, "args": list(args)}).encode() + b"\n"
+        payload = json.dumps({"func": func, "args": list(args),
+                              "timeout": float(timeout)}).encode() + b"\n"
         if len(payload) > MAX_MESSAGE_BYTES:
             raise ValueError("arguments too large for a bounded call")
         try:
             worker: _Worker | None = self._acquire()
         except OSError as exc:
             return Outcome(False, error="startup", message=f"cannot start a worker: {exc}")
-        assert worker is not None
         try:
-            try:
-                worker.wait_ready(self.startup_timeout)
-            except (_Timeout, _Died) as exc:
-                worker = self._replace(worker)
-                reason = "timed out" if isinstance(exc, _Timeout) else str(exc)
-                return Outcome(False, error="startup", message=f"worker start-up failed: {reason}")
-            start = time.perf_counter()
-            try:
-                reply = worker.request(payload, timeout)
-            except _Timeout:
-                worker = self._replace(worker)
-                return Outcome(False, error="timeout", message=f"no result within {timeout:g} s",
-                               seconds=time.perf_counter() - start)
-            except _Died as exc:
-                worker = self._replace(worker)
-                return Outcome(False, error="crashed", message=str(exc),
-                               seconds=time.perf_counter() - start)
+            for attempt in range(2):
+                assert worker is not None
+                try:
+                    worker.wait_ready(self.startup_timeout)
+                except (_Timeout, _Died) as exc:
+                    worker = self._replace(worker)
+                    reason = "timed out" if isinstance(exc, _Timeout) else str(exc)
+                    return Outcome(False, error="startup",
+                                   message=f"worker start-up failed: {reason}")
+                start = time.perf_counter()
+                try:
+                    reply = worker.request(payload, timeout)
+                    break
+                except _NotSent as exc:
+                    # the worker died while idle and the request never ran: try once more on
+                    # a fresh worker rather than blaming the answer
+                    worker = self._replace(worker)
+                    if worker is None or attempt:
+                        return Outcome(False, error="startup",
+                                       message=f"no worker to run the call: {exc}")
+                except _Timeout:
+                    worker = self._replace(worker)
+                    return Outcome(False, error="timeout",
+                                   message=f"no result within {timeout:g} s",
+                                   seconds=time.perf_counter() - start)
+                except _Died as exc:
+                    worker = self._replace(worker)
+                    return Outcome(False, error="crashed", message=str(exc),
+                                   seconds=time.perf_counter() - start)
+            assert worker is not None
             seconds = time.perf_counter() - start
             if reply.get("ok"):
                 return Outcome(True, reply.get("value"), seconds=seconds)
@@ -445,16 +494,40 @@ def _resolve(spec: str, cache: dict[str, Callable[..., Any]]) -> Callable[..., A
 
 
 def _watch_parent(parent: int) -> None:
-    # a worker whose parent vanished mid-call must not live on
+    # an idle worker whose parent vanished must not live on (a busy one may not get the
+    # interpreter lock to run this: its CPU-time limit ends it instead)
     while True:
         time.sleep(1.0)
         if os.getppid() != parent:
             os._exit(3)
 
 
+def _limit_cpu(seconds: float) -> None:
+    """Let this process use at most ``seconds`` more CPU time; then the kernel sends SIGXCPU
+    (whose default action ends the process, whatever the interpreter is doing)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds) if math.isfinite(seconds) else (
+        resource.RLIM_INFINITY)
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY and (soft == resource.RLIM_INFINITY or soft > hard):
+        soft = hard
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _cpu_allowance(request: Any) -> float:
+    """CPU seconds a request may use: derived from its wall-clock timeout."""
+    timeout = request.get("timeout") if isinstance(request, dict) else None
+    if not isinstance(timeout, (int, float)) or not timeout > 0:
+        timeout = STARTUP_TIMEOUT
+    return min(CPU_MARGIN_FACTOR * float(timeout) + CPU_MARGIN_SECONDS, 1e9)
+
+
 def _worker_main(argv: Sequence[str]) -> int:
     import logging
     import resource
+    import signal
 
     memory_mb = DEFAULT_MEMORY_MB
     warm: list[str] = []
@@ -475,7 +548,11 @@ def _worker_main(argv: Sequence[str]) -> int:
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)
     logging.disable(logging.CRITICAL)
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    # Ctrl-C goes to the whole process group; the parent decides whether to stop us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    _limit_cpu(CPU_MARGIN_FACTOR * STARTUP_TIMEOUT + CPU_MARGIN_SECONDS)
 
     def send(message: dict[str, Any]) -> None:
         out.write(json.dumps(message).encode() + b"\n")
@@ -489,9 +566,12 @@ def _worker_main(argv: Sequence[str]) -> int:
         return 1
     send({"ready": True})
     for line in sys.stdin.buffer:
+        if os.getppid() != parent:
+            return 3  # orphaned: nobody is waiting for the answer
         reply: dict[str, Any]
         try:
             request = json.loads(line)
+            _limit_cpu(_cpu_allowance(request))
             func = _resolve(str(request["func"]), cache)
             reply = {"ok": True, "value": func(*request["args"])}
         except MemoryError:

@@ -25,10 +25,17 @@ sympy): numbers, fractions, radicals, decimals within rounding, percentages, int
 unions, tuples, sets and ``\\pm`` lists, matrices, equations such as ``x = 5``, units and text
 answers. That work runs in a bounded worker process (:mod:`sustain_verifiers._isolate`): a
 wall-clock timeout and an address-space cap, usable from any thread and inside an asyncio event
-loop (``signal.alarm`` is never used). Before it, a cheap screen refuses inputs that could only
-be hostile (longer than :data:`MAX_ANSWER_CHARS`, brackets nested deeper than
-:data:`MAX_NESTING`, power towers, numbers with more than :data:`MAX_DIGITS` digits); such an
-answer is judged not equivalent, with the reason in the verdict.
+loop (``signal.alarm`` is never used). Before it, a cheap screen (:func:`screen_expression`)
+refuses inputs that could only be hostile: longer than :data:`MAX_ANSWER_CHARS`, brackets nested
+deeper than :data:`MAX_NESTING`, power towers, and powers, factorials and binomials too large to
+evaluate in any spelling (``(3)^{123456789}``, ``(1+x)^{100000}``, ``\\binom{10^{9}}{10^{8}}``);
+such an answer is judged not equivalent, with the reason in the verdict.
+
+Percentages follow math-verify: ``50\\%`` equals both ``50`` and ``0.5`` (so ``25\\%`` is
+accepted for a reference ``0.25`` and the other way round). MATH writes percentage answers
+either way and its problems do not ask for a fraction and a percentage of the same quantity in
+one answer, so crediting both readings is the conventional choice; ``20\\%`` is still wrong
+for ``25\\%``, and ``50`` and ``0.5`` stay different.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_ANSWER_CHARS",
     "MAX_DIGITS",
+    "MAX_EXPANDED_EXPONENT",
+    "MAX_EXPONENT",
     "MAX_NESTING",
     "Equivalence",
     "MathAnswer",
@@ -74,7 +83,14 @@ MAX_NESTING = 10
 """Deepest bracket nesting (``( [ {`` combined) an answer may have before it is refused."""
 
 MAX_DIGITS = 10_000
-"""Largest number of decimal digits a literal power or factorial may produce."""
+"""Largest number of decimal digits a literal power, factorial or binomial may produce."""
+
+MAX_EXPONENT = 1_000
+"""Largest exponent allowed on a base that is not a plain number (``x^{1000}``)."""
+
+MAX_EXPANDED_EXPONENT = 100
+"""Largest exponent allowed on a bracketed base with a symbol in it (``(1+x)^{100}``), and
+largest upper limit of a ``\\sum`` or ``\\prod``: sympy may expand them term by term."""
 
 MAX_BARE_CHARS = 60
 """An output this short, on one line and without markers, is taken as the answer itself."""
@@ -253,11 +269,182 @@ def canonical_answer(answer: str) -> str:
     return s
 
 
-_LITERAL_POWER_RE = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(?:\^\s*(?:\{\s*(\d+)\s*\}|(\d))|\*\*\s*(?:\{\s*(\d+)\s*\}|(\d+)))")
-_BIG = "\u03a9"  # stands for an already-huge literal while powers are folded
-_FACTORIAL_RE = re.compile(r"(\d+)\s*!")
-_POWER_RE = re.compile(r"\^|\*\*")
+_POWER_OPS = ("^", "**")
+_ARITHMETIC_COMMANDS = frozenset({
+    "frac", "dfrac", "tfrac", "cfrac", "sqrt", "left", "right", "bigl", "bigr", "Bigl", "Bigr",
+    "big", "Big", "cdot", "times", "div", "pm", "mp", "displaystyle", "mathrm", "mathbf",
+})
+_BINOMIALS = frozenset({"binom", "dbinom", "tbinom"})
+_SCREEN_TOKEN_RE = re.compile(r"\\[{}]|\\[A-Za-z]+|\\.|\*\*|!!|\d*\.\d+|\d+|[A-Za-z]|\S",
+                              re.DOTALL)
+_OPENERS = frozenset({"(", "[", "{", "\\{"})
+_CLOSERS = frozenset({")", "]", "}", "\\}"})
+_LN10 = math.log(10)
+
+
+class _Refused(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class _Size:
+    """A generous estimate of a fragment's magnitude: ``log10`` of the largest value its literal
+    numbers can build (every number counts as a factor of at least 2, so sums are over-rated),
+    and whether it involves anything but numbers."""
+
+    digits: float
+    symbolic: bool
+
+
+_NO_SIZE = _Size(0.0, False)
+
+
+def _factorial_digits(log_n: float) -> float:
+    """Decimal digits of ``n!`` for ``n = 10**log_n``."""
+    if log_n > 15:
+        raise _Refused("factorial of a number with more than 15 digits")
+    digits = math.lgamma(10**log_n + 1) / _LN10
+    if digits > MAX_DIGITS:
+        raise _Refused(f"factorial with more than {MAX_DIGITS} digits")
+    return digits
+
+
+def _binomial_digits(a: _Size, b: _Size) -> float:
+    if a.symbolic or b.symbolic:
+        # sympy keeps binomial(n, k) unevaluated, but expands it for literal k
+        if max(a.digits, b.digits) > math.log10(MAX_EXPONENT):
+            raise _Refused(f"binomial with a symbol and a number above {MAX_EXPONENT}")
+        return a.digits + b.digits
+    if a.digits > 15 or b.digits > 15:
+        raise _Refused("binomial of a number with more than 15 digits")
+    top, bottom = 10**a.digits, 10**b.digits
+    if bottom >= top:
+        return 0.0
+    digits = (math.lgamma(top + 1) - math.lgamma(bottom + 1)
+              - math.lgamma(top - bottom + 1)) / _LN10
+    if digits > MAX_DIGITS:
+        raise _Refused(f"binomial with more than {MAX_DIGITS} digits")
+    return digits
+
+
+class _Screen:
+    """Scans an answer's tokens once and estimates the size of every power, factorial and
+    binomial in it, refusing (by raising :class:`_Refused`) those too costly to evaluate."""
+
+    def __init__(self, answer: str) -> None:
+        self.tokens = [t.group() for t in _SCREEN_TOKEN_RE.finditer(answer)]
+        self.partner: dict[int, int] = {}
+        stack: list[int] = []
+        for i, tok in enumerate(self.tokens):
+            if tok in _OPENERS:
+                stack.append(i)
+            elif tok in _CLOSERS and stack:  # any closer ends any opener: (a, b] is fine
+                self.partner[stack.pop()] = i
+
+    def size(self, start: int, end: int) -> _Size:
+        """The size of tokens ``start..end`` (a product of everything in it)."""
+        atoms: list[tuple[str, int, int]] = []  # (kind, start, end) with kind an atom or op
+        i = start
+        while i < end:
+            tok = self.tokens[i]
+            if tok in _OPENERS:
+                close = min(self.partner.get(i, end), end)
+                atoms.append(("group", i + 1, close))
+                i = close + 1
+                continue
+            if tok in _POWER_OPS or tok == "_":
+                atoms.append((tok if tok == "_" else "^", i, i + 1))
+            elif tok in ("!", "!!"):
+                atoms.append(("!", i, i + 1))
+            elif tok == "\\choose":
+                atoms.append(("choose", i, i + 1))
+            elif tok[0].isdigit() or tok[0] == ".":
+                atoms.append(("number", i, i + 1))
+            elif tok[0].isalpha() or (tok[0] == "\\" and tok[1:2].isalpha()):
+                atoms.append(("word", i, i + 1))
+            i += 1
+        for k, atom in enumerate(atoms):
+            if atom[0] == "choose":
+                top, bottom = self._product(atoms[:k]), self._product(atoms[k + 1:])
+                return _Size(_binomial_digits(top, bottom), False)
+        return self._product(atoms)
+
+    def _atom(self, atom: tuple[str, int, int]) -> _Size:
+        kind, start, end = atom
+        if kind == "group":
+            return self.size(start, end)
+        tok = self.tokens[start]
+        if kind == "number":
+            digits = tok.replace(".", "").lstrip("0") or "0"
+            lead = int(digits[:15])
+            return _Size(max(math.log10(max(lead, 2)) + len(digits) - min(len(digits), 15),
+                             math.log10(2)), False)
+        if kind == "word":
+            return _Size(0.0, tok[1:] not in _ARITHMETIC_COMMANDS)
+        return _NO_SIZE
+
+    def _product(self, atoms: list[tuple[str, int, int]]) -> _Size:
+        total, symbolic = 0.0, False
+        k = 0
+        while k < len(atoms):
+            kind, start, _ = atoms[k]
+            if kind in ("^", "!", "_"):  # an operator without a base: ignore it
+                k += 1
+                continue
+            name = self.tokens[start][1:] if kind == "word" else ""
+            if name in _BINOMIALS and k + 2 < len(atoms):
+                base = _Size(_binomial_digits(self._atom(atoms[k + 1]), self._atom(atoms[k + 2])),
+                             False)
+                k += 3
+            elif name == "Gamma" and k + 1 < len(atoms) and atoms[k + 1][0] == "group":
+                arg = self._atom(atoms[k + 1])
+                base = _Size(_factorial_digits(arg.digits), arg.symbolic)
+                k += 2
+            else:
+                base = self._atom(atoms[k])
+                k += 1
+            # a bracketed expression with a symbol, or a sum or product, may get expanded
+            expands = (kind == "group" and base.symbolic) or name in ("sum", "prod")
+            # postfix: subscripts (skipped), powers (right-associative chains), factorials
+            while k < len(atoms) and atoms[k][0] in ("^", "!", "_"):
+                op = atoms[k][0]
+                if op == "!":
+                    base = _Size(_factorial_digits(base.digits), base.symbolic)
+                    k += 1
+                    continue
+                if k + 1 >= len(atoms):
+                    k += 1
+                    break
+                if op == "_":
+                    k += 2
+                    continue
+                chain = [self._atom(atoms[k + 1])]
+                k += 2
+                while k + 1 < len(atoms) and atoms[k][0] == "^":
+                    chain.append(self._atom(atoms[k + 1]))
+                    k += 2
+                exponent = chain[-1]
+                for below in reversed(chain[:-1]):
+                    exponent = self._power(below, exponent, expands=False)
+                base = self._power(base, exponent, expands=expands)
+            total += base.digits
+            symbolic = symbolic or base.symbolic
+        return _Size(total, symbolic)
+
+    @staticmethod
+    def _power(base: _Size, exponent: _Size, *, expands: bool) -> _Size:
+        if exponent.digits > 15:
+            raise _Refused("exponent with more than 15 digits")
+        value = 10**exponent.digits
+        if expands and value > MAX_EXPANDED_EXPONENT:
+            raise _Refused(f"exponent or upper limit above {MAX_EXPANDED_EXPONENT} on a "
+                           "bracketed expression, sum or product with a symbol")
+        if base.symbolic and value > MAX_EXPONENT:
+            raise _Refused(f"exponent above {MAX_EXPONENT} on a base that is not a number")
+        digits = base.digits * value
+        if digits > MAX_DIGITS:
+            raise _Refused(f"power with more than {MAX_DIGITS} digits")
+        return _Size(digits, base.symbolic or exponent.symbolic)
 
 
 def _power_depth(s: str) -> int:
@@ -287,10 +474,23 @@ def _power_depth(s: str) -> int:
 def screen_expression(answer: str) -> str | None:
     """Why ``answer`` is refused before any parsing, or None when it may be parsed.
 
-    Refused: more than :data:`MAX_ANSWER_CHARS` characters, brackets nested deeper than
-    :data:`MAX_NESTING`, exponents nested three or more deep, and literal powers or
-    factorials with more than :data:`MAX_DIGITS` digits (``9^{9^{9}}``, ``3^{100000000}``,
-    ``100000!``). Cheap: linear in the (capped) length.
+    Refused: more than :data:`MAX_ANSWER_CHARS` characters; brackets nested deeper than
+    :data:`MAX_NESTING`; exponents nested three or more deep; and any power, factorial or
+    binomial too costly to evaluate, whatever the spelling (``3^{100000000}``, ``(3)^{...}``,
+    ``3**(...)``, ``\\left(\\frac{2}{3}\\right)^{10^{9}}``, ``(10^{999})^{(10^{999})}``,
+    ``100000!``, ``\\Gamma(10^{9})``, ``\\binom{10^{9}}{10^{8}}``, ``{n \\choose k}``):
+
+    - an exponent above 10^15;
+    - an exponent above :data:`MAX_EXPONENT` on a base that is not a plain number
+      (``x^{2000}``), or above :data:`MAX_EXPANDED_EXPONENT` on a bracketed expression with a
+      symbol (``(1+x)^{1000}``, which sympy may expand); the upper limit of a ``\\sum`` or
+      ``\\prod`` counts as such an exponent;
+    - a literal power, factorial or binomial with more than :data:`MAX_DIGITS` digits
+      (``2^{2005}`` and ``2009!`` pass).
+
+    Sizes are generous estimates (numbers in an exponent count as a product, so
+    ``x^{1000+1000}`` is refused too); no answer in MATH-500 comes near. Cheap: linear in the
+    (capped) length times the nesting depth.
     """
     if len(answer) > MAX_ANSWER_CHARS:
         return f"longer than {MAX_ANSWER_CHARS} characters"
@@ -305,28 +505,13 @@ def screen_expression(answer: str) -> str | None:
         return f"brackets nested deeper than {MAX_NESTING}"
     if _power_depth(answer) >= 3:
         return "exponents nested three or more deep"
-    for match in _FACTORIAL_RE.finditer(answer):
-        n = int(match.group(1)) if len(match.group(1)) < 8 else 10**8
-        if n > 3_000:  # 3000! has about 9100 digits
-            return f"factorial with more than {MAX_DIGITS} digits"
-    # fold literal powers innermost first (9^{9^9} → 9^{387420489} → too big)
-    s = re.sub(r"\s+", "", answer)
-    for _ in range(50):
-        power = _LITERAL_POWER_RE.search(s)
-        if power is None:
-            break
-        base = float(power.group(1))
-        exponent_text = next(g for g in power.groups()[1:] if g is not None)
-        if len(exponent_text) > 12:
-            return f"power with more than {MAX_DIGITS} digits"
-        exponent = int(exponent_text)
-        digits = exponent * math.log10(base) if base > 1 else 0.0
-        if digits > MAX_DIGITS:
-            return f"power with more than {MAX_DIGITS} digits"
-        value = str(round(base**exponent)) if digits < 15 else _BIG
-        s = s[:power.start()] + value + s[power.end():]
-        if _BIG in s and re.search(rf"(?:\^|\*\*)\{{?{_BIG}", s):
-            return f"power with more than {MAX_DIGITS} digits"
+    screen = _Screen(answer)
+    try:
+        screen.size(0, len(screen.tokens))
+    except _Refused as refused:
+        return str(refused)
+    except OverflowError:
+        return "a number too large to estimate"
     return None
 
 

@@ -1,9 +1,14 @@
 """Numeric final answers, as in GSM8K: extraction separate from comparison.
 
 Extraction understands the forms real models write, most explicit first:
-``#### 18``, ``\\boxed{18}``, ``ANSWER: 18`` / ``Final answer: 18``, ``The answer is 18.``,
-and falls back to the last number in the output. Numbers may carry ``$``, thousands
-separators (``1,200``), a trailing ``.00``, a percent sign or a unit word.
+``#### 18``, ``\\boxed{18}``, an answer marker (``ANSWER: 18``, ``Final answer: 18``,
+``The answer is 18.``, ``The final answer is **18**``; case-insensitive, markdown bold allowed),
+and falls back to the last number in the output. A bare "answer" followed by a number is not a
+marker ("she must answer 70% of the questions", "answer = 2"): only "answer is" and
+"answer:" are. Numbers may carry ``$``, a trailing ``.00``, a percent sign or a unit word, and
+thousands separators: commas (``1,200``), or spaces, no-break or thin spaces and LaTeX ``\\,``
+(``1 200``, ``1\\,200``) when every group after the first has exactly three digits (``12 34``
+is the number 12 followed by 34).
 """
 
 from __future__ import annotations
@@ -28,13 +33,19 @@ Method = Literal["hashes", "boxed", "answer_marker", "last_number", "none"]
 MAX_OUTPUT_CHARS = 200_000
 """Longer outputs are judged on their last part only, so extraction stays linear and fast."""
 
-_NUM = r"[-\u2212]?\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?/\s?\d+)?"
+_SPACE_SEPARATORS = (" ", "\u00a0", "\u2009", "\u202f", "\\,", "\\ ")
+"""Spaces that may separate groups of three digits: a space, no-break space, thin space, narrow
+no-break space, and LaTeX's thin space and control space."""
+_GROUPED = "|".join(rf"(?:{re.escape(sep)}\d{{3}})+" for sep in (",", *_SPACE_SEPARATORS))
+_NUM = (r"[-\u2212]?\$?\s?"
+        rf"(?:\d{{1,3}}(?:{_GROUPED})(?!\d)|\d+)(?:\.\d+)?(?:\s?/\s?\d+)?")
 _PLAIN_NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?(?:/-?\d+(?:\.\d+)?)?")
+_SPACED_NUMBER_RE = re.compile(r"-?\d{1,3}(?: \d{3})+(?:\.\d+)?(?:/-?\d+(?:\.\d+)?)?")
 _NUM_RE = re.compile(rf"(?<![\w.]){_NUM}")
 _HASHES_RE = re.compile(rf"####\s*\**\s*({_NUM})")
 _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _MARKER_RE = re.compile(
-    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)?\s*(?:\$|\\\(|\*\*)*\s*:?\s*"
+    r"\b(?:final\s+answer|answer)(?:\s*(?:\*\*|__))?\s*(?:is\b\s*:?|:)\s*(?:\$|\\\(|\*\*|__)*\s*"
     rf"({_NUM})",
     re.IGNORECASE,
 )
@@ -102,9 +113,18 @@ def extract_numeric_answer(output: str, *, strict: bool = False) -> NumericAnswe
 
 
 def parse_number(text: str) -> Fraction | None:
-    """Exact value of a number as written (``$1,200.50``, ``−3``, ``3/4``, ``45%``), or None."""
-    cleaned = (text.strip().replace("\u2212", "-").replace("$", "").replace(",", "")
-               .replace(" ", "").rstrip(".").removesuffix("%"))
+    """Exact value of a number as written (``$1,200.50``, ``1 200``, ``−3``, ``3/4``, ``45%``),
+    or None. Space-like thousands separators need groups of exactly three digits."""
+    cleaned = text.strip().replace("\u2212", "-").replace("$", "")
+    for sep in _SPACE_SEPARATORS:
+        cleaned = cleaned.replace(sep, " ")
+    cleaned = re.sub(r"\s*/\s*", "/", cleaned).strip().rstrip(".").removesuffix("%").strip()
+    cleaned = re.sub(r"^-\s+", "-", cleaned)
+    if " " in cleaned:
+        if not _SPACED_NUMBER_RE.fullmatch(cleaned):
+            return None
+        cleaned = cleaned.replace(" ", "")
+    cleaned = cleaned.replace(",", "")
     if not cleaned or len(cleaned) > 100 or not _PLAIN_NUMBER_RE.fullmatch(cleaned):
         return None
     try:

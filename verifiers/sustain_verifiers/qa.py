@@ -8,12 +8,21 @@ else scores 0.
 
 Extraction (:func:`extract_qa_answer`), most explicit first:
 
-1. the last ``Answer: X`` line (case-insensitive; ``Final answer:`` too; markdown bold and
-   quotes around the answer and a trailing period are dropped; an empty ``Answer:`` line takes
-   the next non-empty line);
-2. the last ``the answer is X`` (to the end of its sentence);
+1. the last ``Answer: X`` marker (case-insensitive; ``Final answer:`` too; markdown bold and
+   quotes around the answer and a trailing period are dropped): at the start of a line, or
+   inside a line after the end of a sentence (``The capital is Paris. Answer: Paris``); the
+   one furthest into the output wins, so a final ``Answer:`` line beats anything before it. An
+   empty ``Answer:`` line takes the next non-empty line;
+2. the last ``the answer is X``;
 3. the whole output, when it is a bare answer: one line of at most :data:`MAX_BARE_WORDS`
    words (so saved answers can be re-scored).
+
+The answer runs to the end of its sentence: a period followed by a space and a capital letter
+ends it, except after an initial or a common abbreviation (``D.C. Statehood``, ``St. Louis``,
+``John F. Kennedy``), where it ends only when the next word usually starts a sentence
+(``It``, ``The``, ``He``, ``This``, ...): ``Washington, D.C. It is the capital.`` gives
+``Washington, D.C.``. This is a heuristic: an answer that continues after an abbreviation with
+such a word (``U.S. The Band``) is cut short.
 
 Strict extraction (the format the prompt asks for) accepts only an ``Answer:`` line that is the
 last non-empty line of the output.
@@ -95,6 +104,9 @@ class QAAnswer:
 
 _ANSWER_LINE_RE = re.compile(
     r"^[ \t>#*_-]*(?:final[ \t]+)?answer[ \t*_]*:[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
+_INLINE_ANSWER_RE = re.compile(
+    r"[.!?][\"')\]*_]*[ \t]+[*_]*(?:final[ \t]+)?answer[ \t*_]*:[ \t]*(.*)$",
+    re.IGNORECASE | re.MULTILINE)
 _ANSWER_IS_RE = re.compile(r"\bthe[ \t]+(?:final[ \t]+)?answer[ \t]+is[ \t]*:?[ \t]*(.*)$",
                            re.IGNORECASE | re.MULTILINE)
 _BOXED_RE = re.compile(r"\\boxed\{([^{}]*)\}")
@@ -118,15 +130,35 @@ def _clean(answer: str) -> str:
     return answer.strip()
 
 
-_SENTENCE_END_RE = re.compile(
-    r"(?<![A-Z])(?<!\bSt)(?<!\bMt)(?<!\bFt)(?<!\bDr)(?<!\bJr)(?<!\bSr)(?<!\bMr)(?<!\bMs)"
-    r"(?<!\bMrs)(?<!\bNo)(?<!\bvs)\.\s+(?=[A-Z])")
+_SENTENCE_END_RE = re.compile(r"\.\s+(?=([A-Z][A-Za-z']*))")
+_ABBREVIATION_RE = re.compile(
+    r"(?:\b[A-Z]|\b(?:St|Mt|Ft|Dr|Jr|Sr|Mr|Ms|Mrs|No|vs|Inc|Ltd|Co|Bros|Gen|Col|Lt|Capt|Sgt|"
+    r"Rev|Prof|Gov|Sen|Rep|Ave|Blvd))$")
+_SENTENCE_STARTERS = frozenset({
+    "It", "Its", "This", "That", "These", "Those", "The", "He", "She", "They", "We", "I", "You",
+    "There", "Here", "His", "Her", "Their", "Our", "So", "Thus", "Therefore", "Hence", "Both",
+    "Neither", "Either", "Since", "Because", "As", "In", "On", "At", "And", "But", "However",
+    "Also", "Which", "Who", "Whose", "When", "While", "Although", "Note", "Yes", "No",
+})
 
 
 def _sentence(text: str) -> str:
-    """Up to the end of the first sentence: a period followed by a space and a capital, except
-    after an initial or a common abbreviation ("D.C. It", "St. Louis")."""
-    return _SENTENCE_END_RE.split(text, maxsplit=1)[0]
+    """Up to the end of the first sentence (its period kept), a period followed by a space and
+    a capital; after an initial or a common abbreviation only when a typical sentence opening
+    follows ("D.C. It" ends a sentence, "St. Louis" and "F. Kennedy" do not)."""
+    for end in _SENTENCE_END_RE.finditer(text):
+        if (_ABBREVIATION_RE.search(text, 0, end.start())
+                and end.group(1) not in _SENTENCE_STARTERS):
+            continue
+        return text[:end.start() + 1]
+    return text
+
+
+def _last_match(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
+    last = None
+    for last in regex.finditer(text):  # noqa: B007 - only the last one is wanted
+        pass
+    return last
 
 
 def extract_qa_answer(output: str, *, strict: bool = False) -> QAAnswer:
@@ -134,9 +166,11 @@ def extract_qa_answer(output: str, *, strict: bool = False) -> QAAnswer:
     if not isinstance(output, str) or not output.strip():
         return QAAnswer(None, "none")
     text = output[-MAX_OUTPUT_CHARS:]
-    last = None
-    for last in _ANSWER_LINE_RE.finditer(text):  # noqa: B007 - only the last one is wanted
-        pass
+    last = _last_match(_ANSWER_LINE_RE, text)
+    if not strict:
+        inline = _last_match(_INLINE_ANSWER_RE, text)
+        if inline is not None and (last is None or inline.start(1) > last.start(1)):
+            last = inline
     if last is not None:
         content = last.group(1)
         if not _clean(content):
@@ -151,9 +185,7 @@ def extract_qa_answer(output: str, *, strict: bool = False) -> QAAnswer:
             return QAAnswer(answer, "answer_line")
     if strict:
         return QAAnswer(None, "none")
-    last = None
-    for last in _ANSWER_IS_RE.finditer(text):  # noqa: B007
-        pass
+    last = _last_match(_ANSWER_IS_RE, text)
     if last is not None:
         answer = _clean(_sentence(last.group(1)))
         if answer:
