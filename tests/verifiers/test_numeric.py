@@ -51,6 +51,7 @@ from sustain_verifiers.numeric import (
         ("\\boxed{1\\,200}", "1\\,200", "boxed"),
         ("#### 12 34", "12", "hashes"),
         ("#### 1 2000", "1", "hashes"),
+        ("He paid with 5 100-dollar bills", "100", "last_number"),  # prose: no space groups
         ("no numbers here", None, "none"),
         ("", None, "none"),
         ("   \n ", None, "none"),

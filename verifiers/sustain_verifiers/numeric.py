@@ -36,12 +36,22 @@ MAX_OUTPUT_CHARS = 200_000
 _SPACE_SEPARATORS = (" ", "\u00a0", "\u2009", "\u202f", "\\,", "\\ ")
 """Spaces that may separate groups of three digits: a space, no-break space, thin space, narrow
 no-break space, and LaTeX's thin space and control space."""
-_GROUPED = "|".join(rf"(?:{re.escape(sep)}\d{{3}})+" for sep in (",", *_SPACE_SEPARATORS))
-_NUM = (r"[-\u2212]?\$?\s?"
-        rf"(?:\d{{1,3}}(?:{_GROUPED})(?!\d)|\d+)(?:\.\d+)?(?:\s?/\s?\d+)?")
+
+
+def _number_pattern(separators: tuple[str, ...]) -> str:
+    grouped = "|".join(rf"(?:{re.escape(sep)}\d{{3}})+" for sep in separators)
+    return (r"[-\u2212]?\$?\s?"
+            rf"(?:\d{{1,3}}(?:{grouped})(?!\d)|\d+)(?:\.\d+)?(?:\s?/\s?\d+)?")
+
+
+_NUM = _number_pattern((",", *_SPACE_SEPARATORS))
+"""A number in a stated answer (``#### 1 200``, ``\\boxed{1\\,200}``, ``The answer is 1,200``)."""
+_PROSE_NUM = _number_pattern((",",))
+"""A number anywhere in prose: spaces do not group digits there ("5 100-dollar bills")."""
 _PLAIN_NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?(?:/-?\d+(?:\.\d+)?)?")
 _SPACED_NUMBER_RE = re.compile(r"-?\d{1,3}(?: \d{3})+(?:\.\d+)?(?:/-?\d+(?:\.\d+)?)?")
 _NUM_RE = re.compile(rf"(?<![\w.]){_NUM}")
+_PROSE_NUM_RE = re.compile(rf"(?<![\w.]){_PROSE_NUM}")
 _HASHES_RE = re.compile(rf"####\s*\**\s*({_NUM})")
 _BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _MARKER_RE = re.compile(
@@ -106,7 +116,7 @@ def extract_numeric_answer(output: str, *, strict: bool = False) -> NumericAnswe
     markers = _MARKER_RE.findall(text)
     if markers:
         return NumericAnswer(markers[-1].strip(), "answer_marker")
-    numbers = _NUM_RE.findall(text)
+    numbers = _PROSE_NUM_RE.findall(text)
     if numbers:
         return NumericAnswer(numbers[-1].strip(), "last_number")
     return NumericAnswer(None, "none")
