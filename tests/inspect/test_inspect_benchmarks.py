@@ -408,7 +408,7 @@ HOSTILE = {
     # refused by the screen at once (a power tower)
     0: ("So the value is \\boxed{9^{9^{9^{9}}}}", "refused"),
     # passes the screen, then sympy works on it until the worker's deadline
-    1: ("Expanding everything gives \\boxed{(x+1)^{1000}}", "timeout"),
+    1: ("Expanding everything gives \\boxed{(x+y+1)^{100}}", "timeout"),
 }
 
 
