@@ -213,7 +213,8 @@ def test_ids_are_checked_before_any_verification(capsys: pytest.CaptureFixture[s
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     bench = get_benchmark("math500")
     calls: list[str] = []
-    monkeypatch.setattr(bench, "verify", lambda *a, **k: calls.append("x"))
+    # patch the class: undoing a patch on the instance would leave a bound method behind
+    monkeypatch.setattr(type(bench), "verify", lambda *a, **k: calls.append("x"))
     ofile = write_jsonl(tmp_path / "o.jsonl",
                         *[{"id": it.id, "output": it.reference} for it in math_items],
                         {"id": "test/nowhere/1.json", "output": "\\boxed{1}"})
