@@ -20,6 +20,7 @@ __all__ = [
     "normalize_phrase",
     "paragraphs",
     "sentences",
+    "strip_latex_commands",
     "words",
 ]
 
@@ -47,6 +48,15 @@ STOPWORDS: frozenset[str] = frozenset({
     "you", "your", "yours", "yourself", "yourselves",
 })
 """Function words: never proposed as words to include, never counted as salient."""
+
+
+_LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+\*?")
+
+
+def strip_latex_commands(text: str) -> str:
+    """``text`` with LaTeX command names (``\\frac``, ``\\left``, ``\\boxed``) replaced by a
+    space, so that they are not read as English words ("left", "boxed")."""
+    return _LATEX_COMMAND_RE.sub(" ", text)
 
 
 def words(text: str) -> list[str]:
