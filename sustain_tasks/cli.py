@@ -474,6 +474,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     per item and variant; Inspect's own ``sustain_score`` / ``n_sustain`` metrics count every
     (sample, epoch) pair, so they can differ, and a warning says so. ``--compare`` across
     runs of different modes warns as well.
+
+    Retest/placebo retention is measured within the run that holds the control (over that
+    run's own plain-correct items). ``mcnemar_p`` is null in self mode (constrained runs only
+    on plain-correct items; ``mcnemar_note`` says so): McNemar applies to reference mode. The
+    samples files of one lm-eval invocation form one run. Per-kind and per-category
+    breakdowns count an item under each of its kinds, and their compliance is item-level.
     """
     from sustain_tasks.report.formats import render, require_matplotlib, write_plot
     from sustain_tasks.report.readers import read_rows
@@ -630,7 +636,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read lm-eval output folders/samples files and Inspect logs (any mix), "
                     "pair the variants by (model, task, sample id) and report the metrics "
                     "per (model, task). Inspect logs run with --epochs are scored on epoch 1 "
-                    "only.")
+                    "only. Retest/placebo retention is measured within the run holding the "
+                    "control, over its own plain-correct items. McNemar p is given in "
+                    "reference mode only (in self mode the constrained variant runs only on "
+                    "plain-correct items). Breakdowns by kind and category count an item "
+                    "under each of its kinds; their compliance is item-level (all of the "
+                    "item's constraints satisfied).")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--format", choices=("table", "json", "csv", "md"), default="table",
                    help="json: one object per (model, task) per line")

@@ -42,10 +42,16 @@ def _num(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+P_FLOOR = 1e-300
+"""p-values below this are shown as ``<1e-300`` (exact McNemar p-values can underflow)."""
+
+
 def _p(value: float | None) -> str:
     if value is None:
         return "-"
-    return f"{value:.2e}" if 0 < value < 1e-3 else f"{value:.3f}"
+    if value < P_FLOOR:
+        return "<1e-300"
+    return f"{value:.2e}" if value < 1e-3 else f"{value:.3f}"
 
 
 def _ci(r: Rate) -> str:
@@ -55,7 +61,10 @@ def _ci(r: Rate) -> str:
 
 
 def _signed(value: float | None) -> str:
-    return "-" if value is None else f"{value:+.3f}"
+    if value is None:
+        return "-"
+    shown = round(value, 3) or 0.0  # -0.0 is falsy: never "-0.000"
+    return f"{shown:+.3f}"
 
 
 def _mean(m: Mean) -> str:
@@ -121,14 +130,15 @@ def _breakdown_rows(name: str, table: dict[str, Breakdown]
 
 
 def _compare_rows(reports: Sequence[TaskReport]) -> tuple[list[str], list[list[str]]]:
-    header = ["task", "model", "vs model", "shared items", "SustainScore difference [95% CI]"]
+    header = ["task", "model", "vs model", "shared items", "SustainScore difference [95% CI]",
+              "resamples used"]
     rows = []
     for r in reports:
         for other, c in sorted(r.compare.items()):
             if r.model < other:
-                ci = "-" if c.ci_low is None else f"[{c.ci_low:+.3f}, {c.ci_high:+.3f}]"
+                ci = "-" if c.ci_low is None else f"[{_signed(c.ci_low)}, {_signed(c.ci_high)}]"
                 rows.append([r.task, r.model, other, str(c.n_items),
-                             f"{_signed(c.estimate)} {ci}"])
+                             f"{_signed(c.estimate)} {ci}", f"{c.n_valid}/{c.n_boot}"])
     return header, rows
 
 

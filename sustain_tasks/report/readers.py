@@ -10,8 +10,11 @@ Any mix of inputs is accepted; each path may be a file or a folder (searched rec
   pair, so its ``sustain_score`` and ``n_sustain`` can differ from the report's).
 - lm-eval: ``samples_sustain_<bench>_<variant>_<date>.jsonl`` files written with
   ``--log_samples``. The line whose ``filter`` is ``flexible-extract`` is used (or the only
-  line of a doc): its ``acc`` (and ``f1`` when present), and the doc's ``metadata``. The model
-  name comes from the ``results_<date>.json`` beside it.
+  line of a doc, with a warning): its ``acc`` (and ``f1`` when present), and the doc's
+  ``metadata``. The model name comes from the ``results_<date>.json`` beside it. The samples
+  files one lm-eval invocation wrote (same folder, same date stamp in the file names, shared
+  with its ``results_<date>.json``) form one run: the plain and constrained variants of a
+  ``sustain_<bench>`` group run pair with each other, not with another run's.
 
 Files of other tasks are skipped with a warning; malformed files raise
 :class:`SustainInputError` naming the file, the line or sample, and the field.
@@ -19,9 +22,11 @@ Files of other tasks are skipped with a warning; malformed files raise
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -51,6 +56,7 @@ __all__ = [
     "read_lmeval_samples",
     "read_plain_outputs",
     "read_rows",
+    "replay_label",
     "split_lmeval_task",
 ]
 
@@ -83,10 +89,13 @@ class SampleRow:
         compliant_loose: The same, loosely checked.
         kinds: Constraint ids inserted (constrained rows).
         categories: Their categories, parallel to ``kinds`` or deduplicated.
-        n_constraints: How many constraints were inserted (None when unknown).
+        n_constraints: How many constraints were inserted (None when unknown). Inspect rows
+            of every variant carry the number the run got for the item, so a plain row with
+            0 says that no constraint was found for it (not that a generation is missing).
         mode: self, reference, ... when the run recorded it.
         harness: ``inspect`` or ``lm-eval``.
-        run: The file the row came from (identifies the run).
+        run: Identifies the run: the Inspect log, or the lm-eval invocation (its results
+            file, else its folder and date stamp).
         created: When the run started, seconds since the epoch (0 when unknown).
         f1: The graded score of this output when the task has one (token F1 for HotpotQA),
             else None.
@@ -327,19 +336,49 @@ class LmEvalRun:
     model: str
     created: float
     results_file: Path | None
+    run_id: str = ""
+    """Identifies the invocation: the results file, else the folder and date stamp shared by
+    its samples files."""
+
+
+def _arg_pairs(model_args: Any) -> dict[str, str]:
+    if isinstance(model_args, Mapping):
+        return {str(k): str(v) for k, v in model_args.items() if v is not None}
+    if isinstance(model_args, str):
+        return dict(p.strip().split("=", 1) for p in model_args.split(",") if "=" in p)
+    return {}
 
 
 def _model_from_args(model_args: Any) -> str | None:
-    if isinstance(model_args, Mapping):
-        for key in _MODEL_ARG_KEYS:
-            if model_args.get(key):
-                return str(model_args[key])
-    elif isinstance(model_args, str):
-        pairs = dict(p.split("=", 1) for p in model_args.split(",") if "=" in p)
-        for key in _MODEL_ARG_KEYS:
-            if pairs.get(key):
-                return pairs[key]
+    pairs = _arg_pairs(model_args)
+    for key in _MODEL_ARG_KEYS:
+        if pairs.get(key):
+            return pairs[key]
     return None
+
+
+_SECRET_ARG = re.compile(r"key|token|secret|passw", re.IGNORECASE)
+_MAX_ARGS_LABEL = 60
+
+
+def _args_label(model_args: Any) -> str | None:
+    """The model arguments as a short label: ``k=v,...`` (sorted), or a short hash when that
+    would be long or could hold a credential; None when there are none."""
+    pairs = _arg_pairs(model_args)
+    if not pairs:
+        return None
+    text = ",".join(f"{k}={v}" for k, v in sorted(pairs.items()))
+    if len(text) > _MAX_ARGS_LABEL or any(_SECRET_ARG.search(k) for k in pairs):
+        return "args:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+    return text
+
+
+def replay_label(model: str, outputs: Any) -> str:
+    """``sustain-replay[outputs.jsonl]``: a replay model is named by its recorded outputs, so
+    that replays of different outputs stay apart."""
+    if isinstance(outputs, str) and outputs:
+        return f"{model}[{Path(outputs).name}]"
+    return model
 
 
 def lmeval_model_name(results: Mapping[str, Any]) -> str | None:
@@ -347,17 +386,24 @@ def lmeval_model_name(results: Mapping[str, Any]) -> str | None:
 
     ``model_name`` when the model arguments named the model (``pretrained=...``,
     ``model=...``); otherwise lm-eval made that name up at random, and the model type
-    (``config.model``, e.g. ``dummy``) is used, so that runs made at different times pair.
+    (``config.model``) is used with the model arguments (``gguf[base_url=http://a]``, or a
+    short hash of them), so that runs made at different times pair while different models
+    stay apart; an unnamed ``sustain-replay`` is named by its outputs file
+    (``sustain-replay[outputs.jsonl]``).
     """
     config = results.get("config")
     config = config if isinstance(config, Mapping) else {}
-    named = _model_from_args(config.get("model_args"))
+    model_args = config.get("model_args")
+    model = config.get("model")
+    named = _model_from_args(model_args)
     if named:
         name = results.get("model_name")
         return str(name) if isinstance(name, str) and name else named
-    model = config.get("model")
+    if model == "sustain-replay":
+        return replay_label(model, _arg_pairs(model_args).get("outputs"))
     if isinstance(model, str) and model:
-        return model
+        label = _args_label(model_args)
+        return f"{model}[{label}]" if label else model
     name = results.get("model_name")
     return str(name) if isinstance(name, str) and name else None
 
@@ -387,7 +433,13 @@ def lmeval_run_info(samples_path: Path) -> LmEvalRun:
             created = samples_path.stat().st_mtime
         except OSError:
             created = 0.0
-    return LmEvalRun(model or samples_path.parent.name, created, results_file)
+    if results_file is not None:
+        run_id = str(results_file)
+    elif date is not None:
+        run_id = str(samples_path.parent / f"samples_*_{date}.jsonl")
+    else:
+        run_id = str(samples_path)
+    return LmEvalRun(model or samples_path.parent.name, created, results_file, run_id)
 
 
 def _select_filter(lines: dict[str, tuple[int, dict[str, Any]]]) -> tuple[int, dict[str, Any]]:
@@ -421,14 +473,15 @@ def _lmeval_docs(path: Path, tick: Tick | None
             tick()
     warnings: list[str] = []
     chosen: dict[str, tuple[int, dict[str, Any]]] = {}
-    odd = 0
+    other: Counter[str] = Counter()
     for sid, lines in per_doc.items():
-        if len(lines) > 1 and PREFERRED_FILTER not in lines:
-            odd += 1
+        if PREFERRED_FILTER not in lines:
+            other[next(iter(lines))] += 1
         chosen[sid] = _select_filter(lines)
-    if odd:
-        warnings.append(f"{path}: {odd} doc(s) have several filters but no "
-                        f"'{PREFERRED_FILTER}'; the first filter line was used")
+    if other:
+        used = ", ".join(f"'{f}'" for f in sorted(other))
+        warnings.append(f"{path}: {sum(other.values())} doc(s) have no '{PREFERRED_FILTER}' "
+                        f"line; scored from their first filter line ({used})")
     return chosen, warnings
 
 
@@ -471,20 +524,31 @@ def read_lmeval_samples(path: Path, tick: Tick | None = None) -> ReadResult:
         mode = None
         n_constraints: int | None = None
         if variant == "constrained":
+            if doc.get("constraints") is None:
+                raise SustainInputError("missing: a constrained doc carries the constraints "
+                                        "inserted into its prompt", path=path, line=line,
+                                        field="doc.constraints")
             compliant = _flag(record.get("compliance"), path=path, line=line,
                               field="compliance")
+            if compliant is None:
+                raise SustainInputError("missing or null: a constrained line carries its "
+                                        "compliance verdict (0 or 1)", path=path, line=line,
+                                        field="compliance")
             compliant_loose = _flag(record.get("compliance_loose"), path=path, line=line,
                                     field="compliance_loose")
+            if compliant_loose is None and "compliance_loose" in record:
+                raise SustainInputError("null: expected 0 or 1", path=path, line=line,
+                                        field="compliance_loose")
             kinds = _kinds_of(doc.get("constraints"), path=path, line=line,
                               field="doc.constraints")
-            n_constraints = len(kinds) if "constraints" in doc else None
+            n_constraints = len(kinds)
             source = doc.get("constraint_source")
             mode = source if isinstance(source, str) and source else None
         result.rows.append(SampleRow(
             model=run.model, task=task, sample_id=sid, variant=variant, correct=correct,
             compliant=compliant, compliant_loose=compliant_loose, kinds=kinds,
             categories=_categories(kinds), n_constraints=n_constraints, mode=mode,
-            harness="lm-eval", run=str(path), created=run.created,
+            harness="lm-eval", run=run.run_id, created=run.created,
             f1=_graded(record.get("f1"), path=path, line=line, field="f1"),
             metadata=_item_metadata(doc.get("metadata"), path=path, line=line,
                                     field="doc.metadata")))
@@ -548,6 +612,10 @@ def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
         return result
     task = normalise_task(raw_task)
     model = str(header.eval.model)
+    if model == "sustain/replay":
+        model_args = getattr(header.eval, "model_args", None) or {}
+        model = replay_label(model, model_args.get("outputs")
+                             if isinstance(model_args, Mapping) else None)
     task_args = header.eval.task_args or {}
     run_mode = task_args.get("mode") if isinstance(task_args, Mapping) else None
     created = _created(header.eval.created)
@@ -594,9 +662,12 @@ def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
         mode = meta.get("mode") if isinstance(meta.get("mode"), str) else run_mode
         item_meta = _item_metadata(sample.metadata, path=path, line=None,
                                    field=f"{where}.metadata", skip=_INSPECT_META_KEYS)
+        if value.get("plain") is None and any(value.get(v) is not None for v in VARIANTS):
+            raise SustainInputError("missing or null plain verdict beside the verdict of a "
+                                    "second generation", path=path, field=f"{vfield}.plain")
         base = SampleRow(model=model, task=task, sample_id=sid, variant="plain",
                          correct=False, mode=mode, harness="inspect", run=str(path),
-                         created=created, metadata=item_meta)
+                         created=created, metadata=item_meta, n_constraints=n_constraints)
         f1 = {v: _graded(value.get(f"{v}_f1"), path=path, line=None, field=f"{vfield}.{v}_f1")
               for v in ("plain", "constrained")}
         for variant in VARIANTS:
@@ -614,6 +685,8 @@ def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
                     kinds=kinds, categories=categories, n_constraints=n_constraints,
                     f1=f1["constrained"]))
             else:
+                # plain and control rows keep n_constraints: the number the run got for the
+                # item (0 tells "no constraint" apart from a missing constrained generation)
                 result.rows.append(replace(base, variant=variant, correct=verdict,
                                            f1=f1.get(variant)))
     if skipped_error:

@@ -7,13 +7,26 @@ Definitions (see the design contract, "What it measures"):
 - ``compliance``: share of constrained outputs satisfying every inserted constraint (strict;
   ``compliance_loose`` with the loose check).
 - plain and constrained accuracy over every item that ran that variant.
-- ``mcnemar_p``: exact McNemar test of plain vs constrained over items where both ran.
-- ``retest_retention`` / ``placebo_retention``: share of ``S`` (of the plain-correct items when
-  no constrained variant ran) still correct under the retest / placebo prompt;
+- ``compliance`` counts only constrained outputs that carried at least one constraint (an
+  output with none would comply vacuously).
+- ``mcnemar_p``: exact McNemar test of plain vs constrained over items where both ran. It
+  applies to reference mode, where both variants run on every item. In self mode the
+  constrained variant runs only on plain-correct items, so ``c = 0`` by construction and the
+  test would call any flakiness significant: ``mcnemar_p`` is then null and ``mcnemar_note``
+  says why (``mcnemar_b`` / ``mcnemar_c`` are still given).
+- ``retest_retention`` / ``placebo_retention``: each control's retention is computed within
+  the run that holds it, over that run's own ``S``: items whose plain answer *in that run* was
+  correct and whose control generation ran (the Inspect solver makes the second generation
+  only after a correct plain answer with extractable constraints; an Inspect log holds one
+  mode, so a control always comes from another run than the constrained variant). Pairing a
+  control with another run's plain answers would condition on two correct plain answers and
+  bias retention, hence ``adjusted_interference``, upward.
   ``adjusted_interference = retest_retention − sustain_score``.
-- breakdowns by constraint kind and category: SustainScore over the items of ``S`` whose
-  constraints include that kind (category), and compliance of the outputs that carried it
-  (item-level: all of that item's constraints satisfied).
+- breakdowns by constraint kind and category: an item counts under each of its kinds
+  (categories), so the rows overlap and do not add up to the totals. SustainScore over the
+  items of ``S`` whose constraints include that kind (category); compliance of the outputs
+  that carried it is item-level (all of that item's constraints satisfied, not just the
+  constraints of that kind).
 - graded tasks (HotpotQA: token F1): ``plain_f1`` and ``constrained_f1`` are mean scores over
   the outputs that carry one, ``sustain_f1`` the mean constrained score over ``S`` (a graded
   counterpart of SustainScore: plain scores on ``S`` are 1, since the items were answered
@@ -23,9 +36,11 @@ Definitions (see the design contract, "What it measures"):
   that share one value.
 
 - ``n_plain_correct_without_constrained``: plain-correct items with no constrained record.
-  They are outside ``S`` by definition; a warning counts them when a constrained variant ran,
-  since they mean that no constraint was extracted for them or that the constrained run was
-  partial (``--limit``) — which in reference mode, where every item whose reference yields a
+  They are outside ``S`` by definition. ``n_plain_correct_no_constraint`` counts those of
+  them for which the run itself recorded that no constraint was found (Inspect records
+  ``n_constraints = 0``); a warning counts the rest when a constrained variant ran, since
+  they mean that no constraint was extracted for them or that the constrained run was partial
+  (``--limit``) — which in reference mode, where every item whose reference yields a
   constraint runs constrained, means an incomplete run.
 
 Every rate carries n and a 95% Wilson interval.
@@ -77,6 +92,11 @@ def metadata_breakdowns(task: str) -> tuple[str, ...]:
     return get_benchmark(task).breakdowns
 
 _NO_MEAN = Mean(0, None)
+CONTROLS: tuple[Variant, ...] = ("retest", "placebo")
+SELF_MODE_MCNEMAR_NOTE = (
+    "not computed in self mode: the constrained variant runs only on plain-correct items, so "
+    "c = 0 by construction; McNemar applies to reference mode, where both variants run on "
+    "every item")
 
 
 @dataclass
@@ -87,6 +107,8 @@ class Group:
     task: str
     variants: dict[Variant, dict[str, SampleRow]] = field(default_factory=dict)
     runs: dict[Variant, str] = field(default_factory=dict)
+    control_plain: dict[Variant, dict[str, SampleRow]] = field(default_factory=dict)
+    """Control variant (retest, placebo) → the plain rows of the run that holds it."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +161,10 @@ class TaskReport:
     n_plain_correct_without_constrained: int = 0
     """Plain-correct items with no constrained record (outside S: no constraint was extracted
     for them, or the constrained run was partial)."""
+    n_plain_correct_no_constraint: int = 0
+    """Of those, the items the run recorded as having got no constraint."""
+    mcnemar_note: str | None = None
+    """Why ``mcnemar_p`` is null although items were paired (self mode)."""
     compare: dict[str, BootstrapResult] = field(default_factory=dict)
     outcomes: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False)
     """Sample id → (in S, constrained correct), over items that ran plain (for comparisons)."""
@@ -171,6 +197,7 @@ class TaskReport:
         d["sustain_ci_high"] = self.sustain.ci_high
         d["drop"] = self.drop
         d["n_plain_correct_without_constrained"] = self.n_plain_correct_without_constrained
+        d["n_plain_correct_no_constraint"] = self.n_plain_correct_no_constraint
         d["n_compliance"] = self.compliance.n
         d["compliance"] = self.compliance.value
         d["compliance_ci_low"] = self.compliance.ci_low
@@ -183,6 +210,7 @@ class TaskReport:
         d["mcnemar_b"] = self.mcnemar_b
         d["mcnemar_c"] = self.mcnemar_c
         d["mcnemar_p"] = self.mcnemar_p
+        d["mcnemar_note"] = self.mcnemar_note
         d["n_retest"] = self.retest.n
         d["retest_retention"] = self.retest.value
         d["retest_ci_low"] = self.retest.ci_low
@@ -210,7 +238,8 @@ class TaskReport:
         if self.compare:
             d["compare"] = {
                 other: {"difference": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                        "n_items": r.n_items, "n_boot": r.n_boot, "seed": r.seed}
+                        "n_items": r.n_items, "n_boot": r.n_boot, "n_valid": r.n_valid,
+                        "seed": r.seed}
                 for other, r in self.compare.items()
             }
         d["runs"] = dict(self.runs)
@@ -232,10 +261,14 @@ def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
     """Group rows by (model, task) and choose one run per variant.
 
     The anchor is the latest run holding a constrained variant (else the latest run): every
-    variant it holds comes from it, so a one-run Inspect log is never mixed with another run.
-    Variants it lacks come from the latest run holding them (the lm-eval self mode joins a
-    plain run and a later constrained run this way). Ignored runs are reported in ``warnings``.
-    Within a run, a sample id seen twice for one variant keeps its first row (with a warning).
+    variant it holds comes from it, so a one-run Inspect log (or one lm-eval invocation) is
+    never mixed with another run. A plain variant the anchor lacks (the two-stage lm-eval
+    self mode: a plain run, then a constrained run over constraints extracted from it) comes
+    from the latest plain run made no later than the anchor, the one the constraints could
+    have been extracted from (else the latest, with a warning). Other variants it lacks come
+    from the latest run holding them; each control (retest, placebo) keeps the plain rows of
+    its own run in ``control_plain``. Ignored runs are reported in ``warnings``. Within a
+    run, a sample id seen twice for one variant keeps its first row (with a warning).
     """
     by_key: dict[tuple[str, str], dict[str, list[SampleRow]]] = defaultdict(
         lambda: defaultdict(list))
@@ -249,29 +282,61 @@ def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
         with_constrained = [run for run in order if "constrained" in holds[run]]
         anchor = with_constrained[0] if with_constrained else order[0]
         group = Group(model, task)
-        for variant in VARIANTS:
-            having = [run for run in order if variant in holds[run]]
-            if not having:
-                continue
-            chosen = anchor if anchor in having else having[0]
-            group.runs[variant] = chosen
-            ignored = [run for run in having if run != chosen]
-            if ignored and warnings is not None:
-                warnings.append(f"{model} / {task}: {len(having)} runs hold the {variant} "
-                                f"variant; using {chosen}, ignoring {', '.join(ignored)}")
+        def table_of(run: str, variant: Variant, *, warn: bool = True,
+                     runs: dict[str, list[SampleRow]] = runs) -> dict[str, SampleRow]:
             table: dict[str, SampleRow] = {}
             duplicates = 0
-            for row in runs[chosen]:
+            for row in runs[run]:
                 if row.variant != variant:
                     continue
                 if row.sample_id in table:
                     duplicates += 1
                     continue
                 table[row.sample_id] = row
-            if duplicates and warnings is not None:
-                warnings.append(f"{chosen}: {duplicates} duplicate {variant} row(s) for the "
+            if duplicates and warn and warnings is not None:
+                warnings.append(f"{run}: {duplicates} duplicate {variant} row(s) for the "
                                 "same sample id; the first was used")
-            group.variants[variant] = table
+            return table
+
+        chosen_of: dict[Variant, str] = {}
+        notes: dict[Variant, str] = {}
+        for variant in VARIANTS:
+            having = [run for run in order if variant in holds[run]]
+            if not having:
+                continue
+            if anchor in having:
+                chosen_of[variant] = anchor
+            elif variant == "plain" and "constrained" in holds[anchor]:
+                before = [run for run in having if created[run] <= created[anchor]]
+                chosen_of[variant] = before[0] if before else having[0]
+                notes[variant] = (
+                    f" (the latest plain run made before the constrained run {anchor}, which "
+                    "its constraints could come from)" if before else
+                    f" (no plain run was made before the constrained run {anchor}, so its "
+                    "constraints cannot come from any of them)")
+            else:
+                chosen_of[variant] = having[0]
+        # the plain rows of a control's own run are used too (for its retention)
+        used = {chosen_of[v] for v in CONTROLS if v in chosen_of}
+        for variant, chosen in chosen_of.items():
+            group.runs[variant] = chosen
+            having = [run for run in order if variant in holds[run]]
+            ignored = [run for run in having if run != chosen
+                       and not (variant == "plain" and run in used)]
+            note = notes.get(variant, "")
+            if warnings is not None and (ignored or " no plain run " in note):
+                warnings.append(
+                    f"{model} / {task}: {len(having)} runs hold the {variant} variant; "
+                    f"using {chosen}{note}"
+                    + (f", ignoring {', '.join(ignored)}" if ignored else ""))
+            group.variants[variant] = table_of(chosen, variant)
+            if variant in CONTROLS:
+                if "plain" in holds[chosen]:
+                    group.control_plain[variant] = table_of(chosen, "plain", warn=False)
+                elif warnings is not None:
+                    warnings.append(f"{model} / {task}: the {variant} run {chosen} holds no "
+                                    f"plain variant; {variant} retention is not computed (it "
+                                    "is measured over the plain-correct items of its own run)")
         groups.append(group)
     return groups
 
@@ -317,6 +382,8 @@ def _subgroup(group: Group, ids: set[str]) -> Group:
     sub = Group(group.model, group.task, runs=dict(group.runs))
     for variant, rows in group.variants.items():
         sub.variants[variant] = {sid: row for sid, row in rows.items() if sid in ids}
+    for variant, rows in group.control_plain.items():
+        sub.control_plain[variant] = {sid: row for sid, row in rows.items() if sid in ids}
     return sub
 
 
@@ -346,8 +413,8 @@ def _group_order(value: Scalar) -> tuple[int, float, str]:
     return (1, 0.0, _group_key(value))
 
 
-def _metadata_breakdowns(group: Group, constrained_ran: bool,
-                         warnings: list[str] | None) -> dict[str, dict[str, TaskReport]]:
+def _metadata_breakdowns(group: Group, warnings: list[str] | None
+                         ) -> dict[str, dict[str, TaskReport]]:
     fields = metadata_breakdowns(group.task)
     if not fields:
         return {}
@@ -369,7 +436,7 @@ def _metadata_breakdowns(group: Group, constrained_ran: bool,
         if missing and warnings is not None:
             warnings.append(f"{group.model} / {group.task}: {missing} item(s) have no "
                             f"'{name}' in their metadata; left out of the breakdown by {name}")
-        out[name] = {key: _score(_subgroup(group, members[key]), constrained_ran=constrained_ran)
+        out[name] = {key: _score(_subgroup(group, members[key]))
                      for key in sorted(members, key=lambda k: order[k])}
     return out
 
@@ -377,17 +444,21 @@ def _metadata_breakdowns(group: Group, constrained_ran: bool,
 def score_group(group: Group, warnings: list[str] | None = None) -> TaskReport:
     """The metrics of one (model, task), with every breakdown."""
     constrained_ran = bool(group.variants.get("constrained"))
-    report = _score(group, constrained_ran=constrained_ran)
-    report.by_metadata = _metadata_breakdowns(group, constrained_ran, warnings)
-    if constrained_ran and report.n_plain_correct_without_constrained and warnings is not None:
+    report = _score(group)
+    report.by_metadata = _metadata_breakdowns(group, warnings)
+    unexplained = (report.n_plain_correct_without_constrained
+                   - report.n_plain_correct_no_constraint)
+    if constrained_ran and unexplained and warnings is not None:
         warnings.append(_partial_warning(report))
     return report
 
 
 def _partial_warning(report: TaskReport) -> str:
-    n = report.n_plain_correct_without_constrained
+    n = report.n_plain_correct_without_constrained - report.n_plain_correct_no_constraint
+    known = (f" (besides {report.n_plain_correct_no_constraint} that got no constraint)"
+             if report.n_plain_correct_no_constraint else "")
     head = (f"{report.model} / {report.task}: {n} of {report.plain.k} plain-correct item(s) "
-            f"have no constrained record, so S holds {report.sustain.n}")
+            f"have no constrained record{known}, so S holds {report.sustain.n}")
     if report.mode == "reference":
         return (head + "; in reference mode every item whose reference solution yields a "
                 "constraint runs constrained, so the constrained run is incomplete (e.g. run "
@@ -397,9 +468,8 @@ def _partial_warning(report: TaskReport) -> str:
             "partial (e.g. --limit); S counts only items with both")
 
 
-def _score(group: Group, *, constrained_ran: bool) -> TaskReport:
-    """The metrics of ``group``; ``constrained_ran`` says whether the whole run had a
-    constrained variant (retest/placebo retention is then measured on ``S``)."""
+def _score(group: Group) -> TaskReport:
+    """The metrics of ``group`` (see the module docstring for the definitions)."""
     plain = group.variants.get("plain", {})
     constrained = group.variants.get("constrained", {})
     all_ids = set().union(*(rows.keys() for rows in group.variants.values()))
@@ -411,12 +481,17 @@ def _score(group: Group, *, constrained_ran: bool) -> TaskReport:
     c = sum(1 for sid in paired if not plain[sid].correct and constrained[sid].correct)
 
     def retention(variant: Variant) -> Rate:
+        # within the control's own run: its plain-correct items whose control generation ran
         rows = group.variants.get(variant)
-        if not rows:
+        own_plain = group.control_plain.get(variant)
+        if not rows or own_plain is None:
             return rate(0, 0)
-        base = [sid for sid, row in plain.items() if row.correct and sid in rows
-                and (sid in in_s_set if constrained_ran else True)]
+        base = [sid for sid, row in own_plain.items() if row.correct and sid in rows]
         return _rate_of(rows[sid].correct for sid in base)
+
+    mode = _mode(group)
+    self_mode = mode == "self"
+    with_constraints = [r for r in constrained.values() if _has_constraints(r)]
 
     harnesses = sorted({r.harness for rows in group.variants.values() for r in rows.values()
                         if r.harness})
@@ -424,16 +499,17 @@ def _score(group: Group, *, constrained_ran: bool) -> TaskReport:
     categories_of = {sid: row.categories or tuple(dict.fromkeys(
         k.partition(":")[0] for k in row.kinds)) for sid, row in constrained.items()}
     return TaskReport(
-        model=group.model, task=group.task, mode=_mode(group),
+        model=group.model, task=group.task, mode=mode,
         harness="+".join(harnesses) or "unknown",
         n_items=len(all_ids),
         plain=_rate_of(r.correct for r in plain.values()),
         constrained=_rate_of(r.correct for r in constrained.values()),
         sustain=_rate_of(constrained[sid].correct for sid in in_s),
-        compliance=_rate_of(r.compliant for r in constrained.values()),
-        compliance_loose=_rate_of(r.compliant_loose for r in constrained.values()),
+        compliance=_rate_of(r.compliant for r in with_constraints),
+        compliance_loose=_rate_of(r.compliant_loose for r in with_constraints),
         n_paired=len(paired), mcnemar_b=b, mcnemar_c=c,
-        mcnemar_p=mcnemar_exact(b, c) if paired else None,
+        mcnemar_p=mcnemar_exact(b, c) if paired and not self_mode else None,
+        mcnemar_note=SELF_MODE_MCNEMAR_NOTE if paired and self_mode else None,
         retest=retention("retest"), placebo=retention("placebo"),
         by_kind=_breakdown(kinds_of, constrained, in_s),
         by_category=_breakdown(categories_of, constrained, in_s),
@@ -445,6 +521,9 @@ def _score(group: Group, *, constrained_ran: bool) -> TaskReport:
                   for sid in plain},
         n_plain_correct_without_constrained=sum(
             1 for sid, row in plain.items() if row.correct and sid not in constrained),
+        n_plain_correct_no_constraint=sum(
+            1 for sid, row in plain.items()
+            if row.correct and sid not in constrained and row.n_constraints == 0),
     )
 
 

@@ -30,6 +30,9 @@ Z95 = 1.959963984540054
 
 T = TypeVar("T")
 
+SMALLEST_P = math.ulp(0.0)
+"""The smallest positive float: exact p-values below it are reported as it."""
+
 
 def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     """The Wilson score interval for ``k`` successes out of ``n`` trials.
@@ -98,7 +101,8 @@ def mcnemar_exact(b: int, c: int) -> float:
 
     Under the null hypothesis each of the ``b + c`` discordant pairs falls either way with
     probability 1/2; the p-value is twice the smaller binomial tail, capped at 1. Computed with
-    integers, so it is exact for any n (e.g. b=1, c=6 gives 0.125).
+    integers, so it is exact for any n (e.g. b=1, c=6 gives 0.125). A p-value below the
+    smallest positive float (e.g. b=0, c=1100) is returned as that float, never as 0.
     """
     if b < 0 or c < 0:
         raise ValueError(f"discordant counts must be non-negative, got b={b}, c={c}")
@@ -111,7 +115,7 @@ def mcnemar_exact(b: int, c: int) -> float:
     for i in range(m + 1):
         tail += term
         term = term * (n - i) // (i + 1)
-    return min(1.0, 2 * tail / (1 << n))
+    return min(1.0, max(2 * tail / (1 << n), SMALLEST_P))
 
 
 def quantile(sorted_values: Sequence[float], q: float) -> float:

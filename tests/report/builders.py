@@ -25,7 +25,8 @@ def sample_value(plain: float, constrained: float | None = None, *,
 def write_inspect_log(path: Path, samples: Sequence[Mapping[str, Any]], *,
                       task: str = "sustain_gsm8k", model: str = "sustain/reference",
                       mode: str = "self", status: str = "success",
-                      created: str = "2026-01-01T10:00:00+00:00") -> Path:
+                      created: str = "2026-01-01T10:00:00+00:00",
+                      model_args: dict[str, Any] | None = None) -> Path:
     """Write an Inspect log; each sample mapping has id, value, and optionally kinds,
     plain_output, constrained_output, epoch, no_score, first_message and metadata (the
     item's metadata; the task adds ``task`` and ``item_id`` as the real tasks do)."""
@@ -63,7 +64,7 @@ def write_inspect_log(path: Path, samples: Sequence[Mapping[str, Any]], *,
         status=status,
         eval=EvalSpec(created=created, task=task, dataset=EvalDataset(
             name="gsm8k", samples=len(ids), sample_ids=ids),
-            model=model, config=EvalConfig(epochs=epochs),
+            model=model, model_args=model_args or {}, config=EvalConfig(epochs=epochs),
             task_args={"mode": mode, "k": 1, "seed": 0}),
         samples=eval_samples,
     )

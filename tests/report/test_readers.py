@@ -370,3 +370,92 @@ def test_inspect_bad_f1_names_sample_and_field(tmp_path: Path) -> None:
     with pytest.raises(SustainInputError) as err:
         read_inspect_log(log)
     assert err.value.field == "samples[id=a].scores.sustain_scorer.value.constrained_f1"
+
+
+# -- model labels, run identity, bad input (statistics review) --------------------------------
+
+def test_unnamed_models_are_kept_apart() -> None:
+    replay = {"model_name": "rand-abc", "config": {
+        "model": "sustain-replay", "model_args": "outputs=/x/modelA.jsonl"}}
+    assert lmeval_model_name(replay) == "sustain-replay[modelA.jsonl]"
+    assert lmeval_model_name({"model_name": "r", "config": {
+        "model": "gguf", "model_args": "base_url=http://a"}}) == "gguf[base_url=http://a]"
+    secret = lmeval_model_name({"model_name": "r", "config": {
+        "model": "openai-completions", "model_args": {"base_url": "u", "api_key": "s3cr3t"}}})
+    assert secret is not None
+    assert secret.startswith("openai-completions[args:")
+    assert "s3cr3t" not in secret
+
+
+def test_two_lmeval_replays_are_two_models(tmp_path: Path) -> None:
+    for name, acc, date in (("a", 1.0, "2026-01-01T10-00-00.000001"),
+                            ("b", 0.0, "2026-01-02T10-00-00.000001")):
+        write_lmeval_run(tmp_path / name, {"sustain_gsm8k_plain": [
+            lm_line(i, str(i), acc=acc) for i in range(3)]}, model="sustain-replay",
+            model_args=f"outputs=/x/model{name.upper()}.jsonl", model_name="rand", date=date)
+    models = {r.model for r in read_rows([tmp_path]).rows}
+    assert models == {"sustain-replay[modelA.jsonl]", "sustain-replay[modelB.jsonl]"}
+
+
+def test_inspect_replay_model_is_named_by_its_outputs(tmp_path: Path) -> None:
+    write_inspect_log(tmp_path / "x.eval", [{"id": "1", "value": sample_value(1.0)}],
+                      model="sustain/replay", model_args={"outputs": "/data/run7.jsonl"})
+    [r] = read_inspect_log(tmp_path / "x.eval").rows
+    assert r.model == "sustain/replay[run7.jsonl]"
+
+
+def test_lmeval_files_of_one_invocation_share_a_run(tmp_path: Path) -> None:
+    write_lmeval_run(tmp_path / "m", {
+        "sustain_gsm8k_plain": [lm_line(0, "0", acc=1.0)],
+        "sustain_gsm8k_constrained": [lm_line(0, "0", acc=1.0, constraints=[
+            "length:max_words"], compliance=1.0)]})
+    rows = read_rows([tmp_path]).rows
+    assert len({r.run for r in rows}) == 1
+    assert rows[0].run.endswith("results_2026-01-01T10-00-00.000001.json")
+
+
+def test_lmeval_constrained_compliance_null_is_an_error(tmp_path: Path) -> None:
+    write_lmeval_run(tmp_path / "m", {"sustain_gsm8k_constrained": [
+        lm_line(0, "0", acc=1.0, constraints=["length:max_words"], compliance=None)]})
+    with pytest.raises(SustainInputError) as info:
+        read_rows([tmp_path])
+    assert info.value.field == "compliance"
+    assert info.value.line == 2
+    assert "samples_sustain_gsm8k_constrained" in str(info.value)
+
+
+def test_lmeval_constrained_doc_without_constraints_is_an_error(tmp_path: Path) -> None:
+    line = lm_line(0, "0", acc=1.0)
+    line["compliance"] = 1.0
+    write_lmeval_run(tmp_path / "m", {"sustain_gsm8k_constrained": [line]})
+    with pytest.raises(SustainInputError) as info:
+        read_rows([tmp_path])
+    assert info.value.field == "doc.constraints"
+    assert info.value.line == 2
+
+
+def test_inspect_second_generation_without_plain_is_an_error(tmp_path: Path) -> None:
+    value = sample_value(1.0, 0.0, compliant=1.0)
+    del value["plain"]
+    write_inspect_log(tmp_path / "x.eval", [{"id": "7", "value": value}])
+    with pytest.raises(SustainInputError) as info:
+        read_inspect_log(tmp_path / "x.eval")
+    assert info.value.field == "samples[id=7].scores.sustain_scorer.value.plain"
+
+
+def test_docs_without_flexible_extract_warn_once_per_file(tmp_path: Path) -> None:
+    folder = write_lmeval_run(tmp_path / "m", {})
+    path = folder / "samples_sustain_gsm8k_plain_2026-01-01T10-00-00.000001.jsonl"
+    lines = [lm_line(i, str(i), acc=1.0, filt="strict-match") for i in range(3)]
+    lines.append(lm_line(9, "9", acc=1.0))
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    result = read_lmeval_samples(path)
+    assert len(result.rows) == 4
+    [warning] = result.warnings
+    assert "3 doc(s) have no 'flexible-extract' line" in warning
+    assert "strict-match" in warning
+
+
+def test_a_named_replay_keeps_its_name() -> None:
+    assert lmeval_model_name({"model_name": "m", "config": {
+        "model": "sustain-replay", "model_args": "model=m,outputs=/x/o.jsonl"}}) == "m"

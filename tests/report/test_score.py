@@ -25,7 +25,8 @@ def row(sid: str, variant: str, correct: bool, *, model: str = "m", task: str = 
     return SampleRow(model=model, task=task, sample_id=sid, variant=variant,
                      correct=correct, compliant=compliant, compliant_loose=loose, kinds=kinds,
                      categories=tuple(dict.fromkeys(k.split(":")[0] for k in kinds)),
-                     n_constraints=len(kinds) if n_constraints is None else n_constraints,
+                     n_constraints=(n_constraints if n_constraints is not None else
+                                    len(kinds) if variant == "constrained" else None),
                      mode=mode, harness="inspect", run=run, created=created)
 
 
@@ -56,7 +57,12 @@ def test_self_mode_metrics_by_hand() -> None:
     assert (report.compliance_loose.k, report.compliance_loose.n) == (7, 8)
     # paired over the 8 items that ran both: b = plain right, constrained wrong = 2; c = 0
     assert (report.n_paired, report.mcnemar_b, report.mcnemar_c) == (8, 2, 0)
-    assert report.mcnemar_p == 0.5
+    # self mode: constrained runs only on plain-correct items, so c = 0 by construction and
+    # McNemar is not computed (it applies to reference mode)
+    assert report.mcnemar_p is None
+    assert report.mcnemar_note is not None
+    assert "self mode" in report.mcnemar_note
+    assert report.to_dict()["mcnemar_note"] == report.mcnemar_note
     assert report.retest.n == 0
     assert report.adjusted_interference is None
 
@@ -448,3 +454,161 @@ def test_compare_warns_when_modes_differ() -> None:
     same = [SampleRow(**{**r.__dict__, "model": "other"}) for r in a]
     compare_models(score_rows(a + same), n_boot=50, seed=0, warnings=warnings)
     assert warnings == []
+
+
+# -- controls, McNemar, run pairing (statistics review) ---------------------------------------
+
+def test_control_retention_is_measured_within_its_own_run() -> None:
+    # self log: items 0-3 plain-correct, all constrained; item 4 plain-wrong
+    rows = [row(str(i), "plain", i < 4, run="self.eval", created=1.0) for i in range(5)]
+    rows += [row(str(i), "constrained", True, run="self.eval", created=1.0,
+                 kinds=("length:max_words",), compliant=True) for i in range(4)]
+    # retest log: its own plain answers are right for 0, 1 and 4 only, so the solver made
+    # the retest generation for those; item 4 then fails the retest
+    rows += [row(str(i), "plain", i in (0, 1, 4), run="retest.eval", created=2.0,
+                 mode="retest") for i in range(5)]
+    rows += [row(str(i), "retest", i != 4, run="retest.eval", created=2.0, mode="retest")
+             for i in (0, 1, 4)]
+    warnings: list[str] = []
+    [report] = score_rows(rows, warnings)
+    # own S of the retest run = {0, 1, 4}: 2 of 3 stay right (pairing with the self log's
+    # plain answers would keep only {0, 1}: 2 of 2)
+    assert (report.retest.k, report.retest.n) == (2, 3)
+    assert (report.sustain.k, report.sustain.n) == (4, 4)
+    assert report.adjusted_interference == pytest.approx(2 / 3 - 1.0)
+    assert report.runs == {"plain": "self.eval", "constrained": "self.eval",
+                           "retest": "retest.eval"}
+    # the retest log's plain rows are used, not ignored
+    assert not [w for w in warnings if "ignoring retest.eval" in w]
+
+
+def test_no_interference_with_flaky_items_gives_no_adjusted_interference() -> None:
+    # 200 items always right; 400 flaky items right in every other try, whatever the prompt
+    # (all 16 combinations of the four tries equally often): no interference at all
+    rows: list[SampleRow] = []
+    for i in range(600):
+        j = i - 200
+        p1, c, p2, r = ((True,) * 4 if j < 0 else
+                        (j % 2 == 0, (j // 2) % 2 == 0, (j // 4) % 2 == 0, (j // 8) % 2 == 0))
+        rows.append(row(str(i), "plain", p1, run="self.eval", created=1.0))
+        if p1:
+            rows.append(row(str(i), "constrained", c, run="self.eval", created=1.0,
+                            kinds=("length:max_words",), compliant=True))
+        rows.append(row(str(i), "plain", p2, run="retest.eval", created=2.0, mode="retest"))
+        if p2:
+            rows.append(row(str(i), "retest", r, run="retest.eval", created=2.0,
+                            mode="retest"))
+    [report] = score_rows(rows)
+    # S: 200 + 200 flaky, 300 stay right; the retest run's own S likewise. Pairing the retest
+    # with the self run's plain answers would keep 200 + 100 items, 250 right: +0.083.
+    assert report.sustain.value == pytest.approx(0.75)
+    assert report.retest.value == pytest.approx(0.75)
+    assert report.adjusted_interference == pytest.approx(0.0)
+
+
+def test_control_run_without_plain_rows_has_no_retention_and_warns() -> None:
+    rows = [row("1", "plain", True, run="a", created=1.0),
+            row("1", "retest", True, run="b", created=2.0)]
+    warnings: list[str] = []
+    [report] = score_rows(rows, warnings)
+    assert report.retest.n == 0
+    assert any("retest retention is not computed" in w for w in warnings)
+
+
+def test_mcnemar_is_computed_in_reference_mode_only() -> None:
+    rows = [row(str(i), "plain", i < 8, mode="reference") for i in range(10)]
+    rows += [row(str(i), "constrained", i < 6, kinds=("length:max_words",), compliant=True,
+                 mode="reference") for i in range(10)]
+    [report] = score_rows(rows)
+    assert report.mcnemar_p == 0.5
+    assert report.mcnemar_note is None
+    assert report.to_dict()["mcnemar_note"] is None
+
+
+def test_constrained_row_without_constraints_is_not_compliant() -> None:
+    rows = [row("1", "plain", True), row("2", "plain", True),
+            row("1", "constrained", True, kinds=(), n_constraints=0, compliant=True),
+            row("2", "constrained", True, kinds=("length:max_words",), compliant=False)]
+    [report] = score_rows(rows)
+    assert (report.compliance.k, report.compliance.n) == (0, 1)
+    assert (report.compliance_loose.n, report.sustain.n) == (0, 1)
+
+
+def test_reference_items_without_a_constraint_do_not_look_incomplete(tmp_path: Path) -> None:
+    # a complete Inspect reference run: item 2's reference yields no constraint
+    samples = [{"id": str(i), "value": sample_value(1.0, 1.0, compliant=1.0)} for i in (0, 1)]
+    samples.append({"id": "2", "value": sample_value(1.0, None), "kinds": []})
+    write_inspect_log(tmp_path / "ref.eval", samples, mode="reference")
+    read = read_rows([tmp_path])
+    warnings: list[str] = []
+    [report] = score_rows(read.rows, warnings)
+    assert report.n_plain_correct_without_constrained == 1
+    assert report.n_plain_correct_no_constraint == 1
+    assert report.to_dict()["n_plain_correct_no_constraint"] == 1
+    assert not [w for w in warnings if "constrained record" in w]
+
+
+def test_two_inspect_logs_retest_uses_its_own_plain(tmp_path: Path) -> None:
+    write_inspect_log(tmp_path / "self.eval", [
+        {"id": str(i), "value": sample_value(1.0 if i < 4 else 0.0,
+                                             1.0 if i < 4 else None, compliant=1.0)}
+        for i in range(5)], mode="self", created="2026-01-01T10:00:00+00:00")
+    write_inspect_log(tmp_path / "retest.eval", [
+        {"id": str(i), "value": sample_value(
+            1.0 if i in (0, 1, 4) else 0.0, None,
+            retest=(1.0 if i < 2 else 0.0) if i in (0, 1, 4) else None)}
+        for i in range(5)], mode="retest", created="2026-01-02T10:00:00+00:00")
+    [report] = score_rows(read_rows([tmp_path]).rows)
+    assert (report.retest.k, report.retest.n) == (2, 3)
+    assert (report.sustain.k, report.sustain.n) == (4, 4)
+
+
+def test_one_lmeval_invocation_is_one_run(tmp_path: Path) -> None:
+    # a complete group run, then a plain-only re-check with --limit 2 of the same model
+    write_lmeval_run(tmp_path / "lm", {
+        "sustain_gsm8k_plain": [lm_line(i, str(i), acc=1.0) for i in range(4)],
+        "sustain_gsm8k_constrained": [lm_line(i, str(i), acc=1.0, constraints=[
+            "length:max_words"], compliance=1.0, source="reference") for i in range(4)]},
+        date="2026-01-01T10-00-00.000001", model_args="pretrained=org/m")
+    write_lmeval_run(tmp_path / "lm2", {
+        "sustain_gsm8k_plain": [lm_line(i, str(i), acc=0.0) for i in range(2)]},
+        date="2026-01-03T10-00-00.000001", model_args="pretrained=org/m")
+    [report] = score_rows(read_rows([tmp_path]).rows)
+    assert (report.plain.k, report.plain.n) == (4, 4)
+    assert (report.sustain.k, report.sustain.n) == (4, 4)
+    assert report.runs["plain"] == report.runs["constrained"]
+
+
+def test_two_stage_pairs_with_the_plain_run_made_before_the_constrained(
+        tmp_path: Path) -> None:
+    write_lmeval_run(tmp_path / "p1", {"sustain_gsm8k_plain": [
+        lm_line(i, str(i), acc=1.0 if i < 4 else 0.0) for i in range(6)]},
+        date="2026-01-01T10-00-00.000001")
+    write_lmeval_run(tmp_path / "c", {"sustain_gsm8k_constrained": [
+        lm_line(i, str(i), acc=1.0, constraints=["length:max_words"], compliance=1.0)
+        for i in range(4)]}, date="2026-01-02T10-00-00.000001")
+    write_lmeval_run(tmp_path / "p3", {"sustain_gsm8k_plain": [
+        lm_line(i, str(i), acc=0.0 if i < 2 else 1.0) for i in range(6)]},
+        date="2026-01-03T10-00-00.000001")
+    warnings: list[str] = []
+    [report] = score_rows(read_rows([tmp_path]).rows, warnings)
+    assert report.runs["plain"].startswith(str(tmp_path / "p1"))
+    assert (report.sustain.k, report.sustain.n) == (4, 4)
+    assert report.n_plain_correct_without_constrained == 0
+    [warning] = [w for w in warnings if "hold the plain variant" in w]
+    assert "made before the constrained run" in warning
+    assert str(tmp_path / "p3") in warning
+
+
+def test_compare_json_and_table_show_valid_resamples() -> None:
+    a = self_mode_rows()
+    b = [SampleRow(**{**r.__dict__, "model": "other"}) for r in a]
+    reports = score_rows(a + b)
+    compare_models(reports, n_boot=50, seed=0)
+    obj = reports[0].to_dict()["compare"]["other"]
+    assert obj["n_valid"] == 50
+    assert obj["difference"] == 0.0
+    table = render(reports, "table")
+    assert "50/50" in table
+    assert "-0.000" not in table
+    assert "+0.000 [+0.000, +0.000]" in table

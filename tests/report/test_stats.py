@@ -140,3 +140,11 @@ def test_mean_ignores_missing_scores() -> None:
     assert mean([]) == Mean(0, None)
     assert str(mean([0.25])) == "0.250 (n=1)"
     assert str(mean([])) == "- (n=0)"
+
+
+def test_mcnemar_never_underflows_to_zero() -> None:
+    p = mcnemar_exact(0, 1100)
+    assert 0.0 < p < 1e-300
+    from sustain_tasks.report.formats import _p
+    assert _p(p) == "<1e-300"
+    assert _p(2e-5) == "2.00e-05"
