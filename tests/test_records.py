@@ -41,7 +41,7 @@ def test_constraints_round_trip(tmp_path: Path) -> None:
     assert back["7"].constraints == (cls(limit=100),)
     assert (back["8"].source, back["8"].line, back["8"].task) == ("reference", 2, "gsm8k")
     assert json.loads(path.read_text().splitlines()[0])["constraints"][0]["text"] == \
-        "Answer in fewer than 100 words."
+        "Use fewer than 100 words in your whole response."
 
 
 @pytest.mark.parametrize(("line", "field", "message"), [

@@ -6,11 +6,13 @@ wrong type simply proposes nothing):
 
 - ``"supporting_titles"``: ``list[str]`` — titles of the passages that support the answer (QA,
   e.g. HotpotQA's supporting facts). Read by ``content:mention_entity``; a trailing
-  parenthesised disambiguation such as ``" (band)"`` is dropped.
+  parenthesised disambiguation such as ``" (band)"`` is dropped, and only names of at most four
+  words are proposed.
 - ``"answer_prefix"``: ``str`` — the marker that introduces the final answer in the task's
-  answer format, e.g. ``"Answer:"``. Read by ``content:answer_length``; without it the marker is
-  detected on the last line of the source output ("Answer:", "Final answer:", "The answer
-  is").
+  answer format, e.g. ``"Answer:"``. Read by ``content:answer_length``; without it a marker
+  detected on the last line of the source output ("Answer:", "Final answer:", "The answer is")
+  is used only when the task's required fragments (``SourceContext.required``) start with it,
+  so the constraint never asks for a phrase the task itself does not require.
 
 The no-leak guard in the extraction path refuses any text that names an answer, so a supporting
 title that contains the answer is never proposed.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -32,6 +35,7 @@ from sustain_tasks.constraints.text import (
     WORD_RE,
     count_sentences,
     count_words,
+    ends_with_answer_line,
     last_line,
     normalize_phrase,
 )
@@ -43,21 +47,44 @@ __all__ = [
     "ShowCalculations",
     "answer_after",
     "count_equations",
+    "entity_key",
 ]
 
 _EQUALS_RE = re.compile(r"(?<![=<>!:])=(?![=>])")
+_INDEX_RE = re.compile(r"[_^]\{[^{}\n]*\}")
+"""A LaTeX subscript or superscript group, such as the ``_{k=1}`` of a sum."""
 _MARKER_RE = re.compile(
     r"\b(?:final\s+answer|answer)\s*:|\bthe\s+(?:final\s+)?answer\s+is\b", re.IGNORECASE
 )
 _PARENTHETICAL_RE = re.compile(r"\s*\([^()]*\)\s*$")
 _LETTER_RE = re.compile(r"[A-Za-z\u00C0-\u024F]")
+_THE_RE = re.compile(r"^\s*the\s+", re.IGNORECASE)
 _MAX_ANSWER_WORDS = 30
+_MIN_ANSWER_LIMIT = 5
+"""An answer-length bound below this is no constraint: short answers are the task's own format."""
+_MIN_CALCULATIONS = 2
+"""A single equation is in nearly every solution, so fewer are never asked for."""
+_MAX_ENTITY_WORDS = 4
 _CANDIDATES = 4
 
 
 def count_equations(text: str) -> int:
-    """Number of ``=`` signs that write an equation (not ``==``, ``<=``, ``>=``, ``!=``, ``=>``)."""
-    return sum(1 for _ in _EQUALS_RE.finditer(text))
+    """Number of ``=`` signs that write an equation: not ``==``, ``<=``, ``>=``, ``!=``, ``=>``,
+    ``:=``, nor one inside a LaTeX subscript or superscript (``\\sum_{k=1}^{n}``)."""
+    return sum(1 for _ in _EQUALS_RE.finditer(_INDEX_RE.sub(" ", text)))
+
+
+def _fold(text: str) -> str:
+    """Lower-case words of ``text`` without accents, with "&" read as "and"."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("&", " and "))
+    return normalize_phrase("".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def entity_key(name: str) -> str:
+    """The words a mention of ``name`` must contain, in order: :func:`_fold` of ``name``
+    without a leading "the"."""
+    folded = _fold(name)
+    return folded[4:] if folded.startswith("the ") else folded
 
 
 def answer_after(text: str, marker: str) -> str | None:
@@ -82,7 +109,13 @@ def answer_after(text: str, marker: str) -> str | None:
 @register
 @dataclass(frozen=True)
 class ReasoningSteps(Constraint):
-    """Before its final sentence or line, the output has at most ``limit`` sentences or lines."""
+    """The output has at most ``limit`` sentences of prose before its final answer.
+
+    Sentences are counted as in ``text.sentences`` (display math and lines of bare math are not
+    sentences). The final answer is a separate final answer line ("#### 18", "Answer: ...", a
+    lone ``\\boxed{...}``), which is not a sentence anyway; without one, it is the last sentence,
+    which is not counted.
+    """
 
     kind: ClassVar[str] = "content:reasoning_steps"
     category: ClassVar[Category] = "content"
@@ -93,13 +126,16 @@ class ReasoningSteps(Constraint):
             raise ValueError(f"limit must be a positive integer, got {self.limit!r}")
 
     def describe(self) -> str:
-        return (f"Reach the final answer in at most {plural(self.limit, 'reasoning step')}, "
-                "each written as its own sentence or line before the final answer.")
+        return (f"Reach the final answer in at most {plural(self.limit, 'reasoning step')}: "
+                f"at most {plural(self.limit, 'sentence')} before the sentence or line that "
+                "gives the final answer (lines of bare math and display equations do not "
+                "count).")
 
     @staticmethod
     def steps(output: str) -> int:
-        """Sentences or lines before the last one (which states the answer)."""
-        return max(count_sentences(output) - 1, 0)
+        """Sentences of prose before the final answer line or, without one, the last sentence."""
+        n = count_sentences(output)
+        return n if ends_with_answer_line(output) else max(n - 1, 0)
 
     def check(self, output: str) -> bool:
         return self.steps(output) <= self.limit
@@ -123,7 +159,7 @@ class ReasoningSteps(Constraint):
 @register
 @dataclass(frozen=True)
 class ShowCalculations(Constraint):
-    """The output writes at least ``minimum`` equations (counted by their ``=`` signs)."""
+    """The output writes at least ``minimum`` equations, counted by ``count_equations``."""
 
     kind: ClassVar[str] = "content:show_calculations"
     category: ClassVar[Category] = "content"
@@ -139,10 +175,7 @@ class ShowCalculations(Constraint):
                 "with an equals sign (=).")
 
     def check(self, output: str) -> bool:
-        for count, _ in enumerate(_EQUALS_RE.finditer(output), start=1):
-            if count >= self.minimum:
-                return True
-        return False
+        return count_equations(output) >= self.minimum
 
     def demands(self) -> tuple[str, ...]:
         return ("=",)
@@ -150,9 +183,11 @@ class ShowCalculations(Constraint):
     @classmethod
     def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
         n = count_equations(source)
-        if n == 0:
+        if n < _MIN_CALCULATIONS:
             return
-        for bound in islice(round_down_bounds(max(1, math.floor(n * 0.8))), _CANDIDATES):
+        top = max(_MIN_CALCULATIONS, math.floor(n * 0.8))
+        bounds = (b for b in round_down_bounds(top) if b >= _MIN_CALCULATIONS)
+        for bound in islice(bounds, _CANDIDATES):
             yield cls(bound)
 
     @classmethod
@@ -163,7 +198,12 @@ class ShowCalculations(Constraint):
 @register
 @dataclass(frozen=True)
 class AnswerLength(Constraint):
-    """The answer after the last ``marker`` (any case) has 1 to ``limit`` words."""
+    """The answer after the last ``marker`` (any case) has 1 to ``limit`` words.
+
+    Proposed only with the task's own answer marker (``facts["answer_prefix"]`` or one that a
+    required fragment starts with), for answers that need a bound of at least five words and
+    are not "yes" or "no": a shorter bound would only restate the task's answer format.
+    """
 
     kind: ClassVar[str] = "content:answer_length"
     category: ClassVar[Category] = "content"
@@ -204,13 +244,20 @@ class AnswerLength(Constraint):
             if match is None:
                 return
             marker = " ".join(match.group().split())
+            if not any(f.strip().lower().startswith(marker.lower()) for f in ctx.required):
+                return  # the task does not ask for this marker
         answer = answer_after(source, marker)
         if answer is None or not _LETTER_RE.search(answer):
+            return
+        if normalize_phrase(answer) in ("yes", "no"):
             return
         n = count_words(answer)
         if not 1 <= n <= _MAX_ANSWER_WORDS:
             return
-        for bound in islice(slack_bounds(n, gap=2, ratio=1.5), _CANDIDATES):
+        bounds = list(islice(slack_bounds(n, gap=2, ratio=1.5), _CANDIDATES))
+        if not bounds or bounds[0] < _MIN_ANSWER_LIMIT:
+            return
+        for bound in bounds:
             yield cls(bound, marker)
 
     @classmethod
@@ -221,7 +268,11 @@ class AnswerLength(Constraint):
 @register
 @dataclass(frozen=True)
 class MentionEntity(Constraint):
-    """The output mentions ``name`` (compared as lower-case words, punctuation ignored)."""
+    """The output mentions ``name``, compared by :func:`entity_key`.
+
+    Compared as lower-case words without accents or punctuation, "&" read as "and", and a
+    leading "The" optional: "Beyoncé & Jay-Z" is mentioned by "beyonce and jay z".
+    """
 
     kind: ClassVar[str] = "content:mention_entity"
     category: ClassVar[Category] = "content"
@@ -234,13 +285,13 @@ class MentionEntity(Constraint):
             raise ValueError("name may not contain a double quote or a line break")
 
     def describe(self) -> str:
-        return f'Mention "{self.name}" in your answer.'
+        return f'Mention "{self.name}" in your response.'
 
     def check(self, output: str) -> bool:
-        return f" {normalize_phrase(self.name)} " in f" {normalize_phrase(output)} "
+        return f" {entity_key(self.name)} " in f" {_fold(output)} "
 
     def demands(self) -> tuple[str, ...]:
-        return (" ".join(WORD_RE.findall(self.name)),)
+        return (" ".join(WORD_RE.findall(_THE_RE.sub("", self.name))),)
 
     @classmethod
     def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
@@ -252,10 +303,11 @@ class MentionEntity(Constraint):
             if not isinstance(title, str):
                 continue
             name = " ".join(_PARENTHETICAL_RE.sub("", title).split())
-            if name and '"' not in name and normalize_phrase(name):
+            if (name and '"' not in name and entity_key(name)
+                    and len(_fold(name).split()) <= _MAX_ENTITY_WORDS):
                 names.add(name)
-        normalized_source = f" {normalize_phrase(source)} "
-        pool = sorted(n for n in names if f" {normalize_phrase(n)} " in normalized_source)
+        folded_source = f" {_fold(source)} "
+        pool = sorted(n for n in names if f" {entity_key(n)} " in folded_source)
         ctx.rng(cls.kind).shuffle(pool)
         for name in pool:
             yield cls(name)

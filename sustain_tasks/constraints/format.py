@@ -30,16 +30,29 @@ __all__ = [
     "NoLists",
     "NumberedSteps",
     "boxed_contents",
+    "has_bold",
 ]
 
 _BOXED = "\\boxed{"
-_NUMBERED_RE = re.compile(r"^[ \t]*(\d{1,3})[.)][ \t]+\S", re.MULTILINE)
+_BOXED_RE = re.compile(r"\\boxed\s*\{")
+# a numbered item: "1." or "1)" at the start of a line, optionally in bold ("**1.**")
+_NUMBERED_RE = re.compile(r"^[ \t]*(?:\*\*|__)?(\d{1,3})[.)](?:\*\*|__)?[ \t]+\S", re.MULTILINE)
 _BULLET_MARKERS = ("-", "*", "+", "\u2022")
 _BULLET_RE = re.compile(r"^[ \t]*([-*+\u2022])[ \t]+\S", re.MULTILINE)
-_LIST_RE = re.compile(r"^[ \t]*(?:[-*+\u2022]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE)
+_LIST_RE = re.compile(r"^[ \t]*(?:[-*+\u2022]|(?:\*\*|__)?\d{1,3}[.)](?:\*\*|__)?)[ \t]+\S",
+                      re.MULTILINE)
 _HEADING_RE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)", re.MULTILINE)
 _FENCE_RE = re.compile(r"^[ \t]{0,3}```", re.MULTILINE)
-_BOLD_UNDERSCORE_RE = re.compile(r"(?<![A-Za-z0-9_])__(?=[^\s_])")
+# bold markers that may open or close a bold span: not inside a word ("x**2 + y**2") and
+# touching the text they wrap
+_BOLD_MARKERS = ("\\*", "_")
+_BOLD_OPEN_RE = {m: re.compile(rf"(?<![A-Za-z0-9{m}]){m}{{2,3}}(?=[^\s{m}])")
+                 for m in _BOLD_MARKERS}
+_BOLD_CLOSE_RE = {m: re.compile(rf"(?<=[^\s{m}]){m}{{2,3}}(?![A-Za-z0-9{m}])")
+                  for m in _BOLD_MARKERS}
+_CODE_RE = re.compile(r"^[ \t]{0,3}```.*?^[ \t]{0,3}```|`[^`\n]+`", re.MULTILINE | re.DOTALL)
+# markers skipped at the start of the last line: quotes and emphasis ("> **Answer:** Paris")
+_LINE_MARKUP_RE = re.compile(r"^[\s>]*|\*+|(?<![A-Za-z0-9])_+|_+(?![A-Za-z0-9])")
 _PREFIX_RE = re.compile(
     r"#{1,6}(?=[ \t]|$)"
     r"|\*\*[A-Za-z][A-Za-z ]{0,30}:\*\*"
@@ -51,12 +64,15 @@ _MIN_ITEMS = 2
 
 
 def boxed_contents(text: str) -> str | None:
-    """The contents of the last ``\\boxed{...}`` in ``text`` (None when absent or unclosed)."""
-    start = text.rfind(_BOXED)
-    if start < 0:
+    """The contents of the last ``\\boxed{...}`` in ``text`` (None when absent or unclosed).
+
+    Space between ``\\boxed`` and its brace is allowed (``\\boxed {5}``).
+    """
+    opened = list(_BOXED_RE.finditer(text))
+    if not opened:
         return None
     depth = 1
-    begin = start + len(_BOXED)
+    begin = opened[-1].end()
     for i in range(begin, len(text)):
         ch = text[i]
         if ch == "{":
@@ -72,16 +88,38 @@ def _repeats_required(piece: str, ctx: SourceContext) -> bool:
     return any(piece in fragment for fragment in ctx.required)
 
 
+def has_bold(text: str) -> bool:
+    """Whether a line of ``text`` has an opening bold marker and a later closing one."""
+    for line in text.splitlines():
+        for marker in _BOLD_MARKERS:
+            # linear: a pair exists when some closing marker follows the first opening one
+            opening = _BOLD_OPEN_RE[marker].search(line)
+            if opening is not None and _BOLD_CLOSE_RE[marker].search(line, opening.end()):
+                return True
+    return False
+
+
+def _unmarked(line: str) -> str:
+    """``line`` without leading whitespace and quote markers and without emphasis markers."""
+    return _LINE_MARKUP_RE.sub("", line)
+
+
 @register
 @dataclass(frozen=True)
 class BoxedAnswer(Constraint):
-    """The output puts a non-empty final answer inside ``\\boxed{...}``."""
+    """The last ``\\boxed{...}`` of the output (space before the brace allowed) is non-empty.
+
+    Which text is the final answer cannot be told by form alone, so the instruction says that
+    the last box is read as the final answer: an earlier box followed by an unboxed answer
+    satisfies the check, and the task's grader then reads the box.
+    """
 
     kind: ClassVar[str] = "format:boxed_answer"
     category: ClassVar[Category] = "format"
 
     def describe(self) -> str:
-        return "Put your final answer inside \\boxed{}."
+        return ("Put your final answer inside \\boxed{}; the last \\boxed{} in your response is "
+                "read as your final answer.")
 
     def check(self, output: str) -> bool:
         inner = boxed_contents(output)
@@ -92,7 +130,7 @@ class BoxedAnswer(Constraint):
 
     @classmethod
     def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
-        if _BOXED in source and not _repeats_required("\\boxed", ctx):
+        if _BOXED_RE.search(source) and not _repeats_required("\\boxed", ctx):
             yield cls()
 
     @classmethod
@@ -103,13 +141,19 @@ class BoxedAnswer(Constraint):
 @register
 @dataclass(frozen=True)
 class NumberedSteps(Constraint):
-    """The output has at least two lines that start a numbered list item (``1.`` or ``1)``)."""
+    """The output has at least two lines that start a numbered item (``1.`` or ``1)``).
+
+    The number may be in bold (``**1.**``) and must be followed by a space. "Step 1:", "(1)",
+    "1:" and headings ("### 1.") are not numbered items; the instruction names the form.
+    """
 
     kind: ClassVar[str] = "format:numbered_steps"
     category: ClassVar[Category] = "format"
 
     def describe(self) -> str:
-        return "Write your solution as a numbered list of steps, each step on its own line."
+        # no digits here: the leak guard would read "2." as the answer 2
+        return ("Write your solution as a numbered list: start each step on its own line with "
+                "its number followed by a period.")
 
     def check(self, output: str) -> bool:
         for count, _ in enumerate(_NUMBERED_RE.finditer(output), start=1):
@@ -175,7 +219,8 @@ class FencedCodeBlock(Constraint):
     category: ClassVar[Category] = "format"
 
     def describe(self) -> str:
-        return "Include a fenced code block, opened and closed by lines starting with ```."
+        return ("Include a fenced code block in your response, opened and closed by lines "
+                "starting with ```.")
 
     def check(self, output: str) -> bool:
         fences = _FENCE_RE.finditer(output)
@@ -197,6 +242,10 @@ class FencedCodeBlock(Constraint):
 @dataclass(frozen=True)
 class FinalLinePrefix(Constraint):
     """The last non-blank line of the output begins with ``prefix`` (case-sensitive).
+
+    Leading whitespace and quote markers (``>``) and markdown emphasis markers (``*``, ``_`` not
+    inside a word) are ignored on both sides, so ``**Answer:** Paris`` and ``> Answer: Paris``
+    begin with "Answer:". Candidates are stated without emphasis markers.
 
     Tasks often dictate the last line themselves (GSM8K: ``#### 18``, HotpotQA: ``Answer: ...``),
     so this kind permits a required fragment only when a last line starting with the fragment
@@ -221,19 +270,21 @@ class FinalLinePrefix(Constraint):
             raise ValueError("prefix must be a non-empty single-line string")
         if '"' in self.prefix:
             raise ValueError("prefix may not contain a double quote")
+        if not _unmarked(self.prefix).strip():
+            raise ValueError("prefix must contain more than markdown markers")
 
     def describe(self) -> str:
-        return f'Begin the last line of your answer with "{self.prefix}".'
+        return f'Begin the last line of your response with "{self.prefix}".'
 
     def check(self, output: str) -> bool:
-        return last_line(output).startswith(self.prefix)
+        return _unmarked(last_line(output)).startswith(_unmarked(self.prefix))
 
     def demands(self) -> tuple[str, ...]:
         return (self.prefix,)
 
     def permits(self, fragment: str) -> bool:
         # a last line that starts with the fragment starts with the prefix
-        return fragment.lstrip().startswith(self.prefix)
+        return _unmarked(fragment).startswith(_unmarked(self.prefix))
 
     def tolerates(self, text: str) -> bool:
         del text
@@ -241,10 +292,10 @@ class FinalLinePrefix(Constraint):
 
     @classmethod
     def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
-        match = _PREFIX_RE.match(last_line(source))
+        match = _PREFIX_RE.match(last_line(source).lstrip(" \t>"))
         if match is None:
             return
-        found = cls(match.group())
+        found = cls(_unmarked(match.group()))
         # a prefix the task's answer format already asks for adds nothing; one that a required
         # fragment does not start with is refused by permits() on the extraction path
         if ctx.required and all(found.permits(fragment) for fragment in ctx.required):
@@ -265,7 +316,7 @@ class NoHeadings(Prohibition):
     category: ClassVar[Category] = "format"
 
     def describe(self) -> str:
-        return "Do not use markdown headings (lines that start with #)."
+        return "Do not use markdown headings (lines that start with #) in your response."
 
     def check(self, output: str) -> bool:
         return _HEADING_RE.search(output) is None
@@ -274,28 +325,38 @@ class NoHeadings(Prohibition):
 @register
 @dataclass(frozen=True)
 class NoBold(Prohibition):
-    """The output has neither ``**`` nor a ``__`` opening bold text."""
+    """The output has no ``**...**`` or ``__...__`` pair around text, outside code.
+
+    A pair is counted on one line, around text that neither starts nor ends with a space, and
+    not inside a word, so ``x**2 + y**2`` and ``5**2`` are not bold; code spans and fenced code
+    blocks are ignored, so `` `__init__` `` is not either (a bare __init__ is, as Markdown
+    renders it in bold).
+    """
 
     kind: ClassVar[str] = "format:no_bold"
     category: ClassVar[Category] = "format"
 
     def describe(self) -> str:
-        return "Do not use bold markdown (text wrapped in ** or __)."
+        return "Do not use bold markdown (text wrapped in ** or __) anywhere in your response."
 
     def check(self, output: str) -> bool:
-        return "**" not in output and _BOLD_UNDERSCORE_RE.search(output) is None
+        return not has_bold(_CODE_RE.sub(" ", output))
 
 
 @register
 @dataclass(frozen=True)
 class NoLists(Prohibition):
-    """No line of the output starts a bulleted (``-``, ``*``, ``+``, ``•``) or numbered item."""
+    """No line of the output starts a bulleted (``-``, ``*``, ``+``, ``•``) or numbered item.
+
+    Numbered items are ``1.`` or ``1)``, optionally in bold, as for ``format:numbered_steps``.
+    """
 
     kind: ClassVar[str] = "format:no_lists"
     category: ClassVar[Category] = "format"
 
     def describe(self) -> str:
-        return "Do not use bulleted or numbered lists; write your steps as plain lines or prose."
+        return ("Do not use bulleted or numbered lists anywhere in your response; write your "
+                "steps as plain lines or prose.")
 
     def check(self, output: str) -> bool:
         return _LIST_RE.search(output) is None

@@ -1,5 +1,10 @@
 """``length`` kinds: bounds on words, sentences, lines, paragraphs and characters.
 
+Every bound applies to the whole response (reasoning and final answer alike), and the texts say
+so ("your whole response"), since task prompts also speak of a "final answer". Words and
+sentences are counted as :mod:`sustain_tasks.constraints.text` defines them: LaTeX command names
+are not words, and display math, lines of bare math and a final answer line are not sentences.
+
 Bounds are rounded up to a natural number the source output satisfies, with some slack: 87 words
 becomes "fewer than 100 words", never "fewer than 88 words". Every upper bound also decides
 :meth:`~sustain_tasks.constraints.base.Constraint.permits`: a required fragment that alone breaks
@@ -97,7 +102,7 @@ def _positive(value: int, name: str) -> None:
 @register
 @dataclass(frozen=True)
 class MaxWords(Constraint):
-    """The output has fewer than ``limit`` words."""
+    """The whole output has fewer than ``limit`` words (LaTeX command names are not words)."""
 
     kind: ClassVar[str] = "length:max_words"
     category: ClassVar[Category] = "length"
@@ -107,7 +112,7 @@ class MaxWords(Constraint):
         _positive(self.limit, "limit")
 
     def describe(self) -> str:
-        return f"Answer in fewer than {self.limit} words."
+        return f"Use fewer than {self.limit} words in your whole response."
 
     def check(self, output: str) -> bool:
         return count_words(output) < self.limit
@@ -132,7 +137,11 @@ class MaxWords(Constraint):
 @register
 @dataclass(frozen=True)
 class MaxSentences(Constraint):
-    """The output has at most ``limit`` sentences (lines without end punctuation count too)."""
+    """The output has at most ``limit`` sentences of prose (see ``text.sentences``).
+
+    A line of prose without end punctuation is a sentence; display math, lines of bare math and
+    a final answer line ("Answer: ...", "#### 18", a lone ``\\boxed{...}``) are not.
+    """
 
     kind: ClassVar[str] = "length:max_sentences"
     category: ClassVar[Category] = "length"
@@ -142,7 +151,9 @@ class MaxSentences(Constraint):
         _positive(self.limit, "limit")
 
     def describe(self) -> str:
-        return f"Answer in at most {plural(self.limit, 'sentence')}."
+        return (f"Write at most {plural(self.limit, 'sentence')} in your whole response "
+                "(lines of bare math, display equations and a separate final answer line "
+                "do not count).")
 
     def check(self, output: str) -> bool:
         return count_sentences(output) <= self.limit
@@ -176,7 +187,7 @@ class MaxLines(Constraint):
         _positive(self.limit, "limit")
 
     def describe(self) -> str:
-        return (f"Write at most {plural(self.limit, 'line')} of text "
+        return (f"Write your whole response in at most {plural(self.limit, 'line')} "
                 "(blank lines do not count).")
 
     def check(self, output: str) -> bool:
@@ -201,7 +212,11 @@ class MaxLines(Constraint):
 @register
 @dataclass(frozen=True)
 class MaxParagraphs(Constraint):
-    """The output has at most ``limit`` paragraphs (runs of lines separated by blank lines)."""
+    """The output has at most ``limit`` paragraphs (runs of lines separated by blank lines).
+
+    The tightest candidate is the source's own paragraph count: "at most" leaves room below it,
+    and a paragraph count is a layout choice, not an amount of text that needs slack.
+    """
 
     kind: ClassVar[str] = "length:max_paragraphs"
     category: ClassVar[Category] = "length"
@@ -212,8 +227,9 @@ class MaxParagraphs(Constraint):
 
     def describe(self) -> str:
         if self.limit == 1:
-            return "Write your answer as a block of text without any blank lines."
-        return f"Use at most {self.limit} paragraphs, separated by blank lines."
+            return "Write your whole response as one block of text, without any blank lines."
+        return (f"Write your whole response in at most {self.limit} paragraphs "
+                "(blocks of text separated by blank lines).")
 
     def check(self, output: str) -> bool:
         return count_paragraphs(output) <= self.limit
@@ -249,7 +265,8 @@ class MaxCharacters(Constraint):
         _positive(self.limit, "limit")
 
     def describe(self) -> str:
-        return f"Keep your answer shorter than {self.limit} characters, spaces included."
+        return (f"Keep your whole response shorter than {self.limit} characters, "
+                "spaces included.")
 
     def check(self, output: str) -> bool:
         return len(output.strip()) < self.limit
@@ -273,7 +290,7 @@ class MaxCharacters(Constraint):
 @register
 @dataclass(frozen=True)
 class MaxWordsPerSentence(Constraint):
-    """Every sentence of the output has fewer than ``limit`` words."""
+    """Every sentence of prose in the output has fewer than ``limit`` words (see ``text``)."""
 
     kind: ClassVar[str] = "length:max_words_per_sentence"
     category: ClassVar[Category] = "length"
@@ -283,7 +300,7 @@ class MaxWordsPerSentence(Constraint):
         _positive(self.limit, "limit")
 
     def describe(self) -> str:
-        return f"Keep every sentence shorter than {self.limit} words."
+        return f"Keep every sentence of your response shorter than {self.limit} words."
 
     def check(self, output: str) -> bool:
         return all(count_words(s) < self.limit for s in sentences(output))

@@ -1,7 +1,9 @@
-"""``lexical`` kinds: which words and characters an output uses.
+r"""``lexical`` kinds: which words and characters an output uses.
 
-Words are matched as whole words, ignoring case (see :func:`~.text.has_word`). Words proposed for
-inclusion come from the source output itself; words proposed for avoidance come from
+Words are matched as whole words, ignoring case (see :func:`~.text.has_word`), after LaTeX
+command names are blanked out (:func:`~.text.strip_latex_commands`), so that ``\left``,
+``\because`` or ``\boxed`` never count as the English words "left", "because" or "boxed". Words
+proposed for inclusion come from the source output itself; words proposed for avoidance come from
 :data:`AVOIDABLE_WORDS`, a fixed vocabulary of words a solution might plausibly use. Which word is
 proposed is drawn with ``ctx.rng(kind)``, so it depends only on the seed, the item and the kind.
 """
@@ -11,12 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import ClassVar, Self
 
 from sustain_tasks.constraints.base import Category, Constraint, Prohibition, SourceContext
 from sustain_tasks.constraints.leak import numbers_in
+from sustain_tasks.constraints.loose import strip_emphasis
 from sustain_tasks.constraints.registry import register
-from sustain_tasks.constraints.text import STOPWORDS, WORD_RE, has_word
+from sustain_tasks.constraints.text import STOPWORDS, WORD_RE, has_word, strip_latex_commands
 
 __all__ = [
     "AVOIDABLE_WORDS",
@@ -27,6 +31,7 @@ __all__ = [
     "NoFirstPerson",
     "StartsWith",
     "first_person_words",
+    "without_math",
 ]
 
 AVOIDABLE_WORDS: tuple[str, ...] = tuple(sorted({
@@ -40,14 +45,30 @@ AVOIDABLE_WORDS: tuple[str, ...] = tuple(sorted({
 
 _WORD_MIN_LEN = 4
 _INCLUDE_CANDIDATES = 12
-_LETTERS_RE = re.compile(r"[A-Za-z\u00C0-\u024F]+")
-_LEADING_MARKUP = " \t\r\n#*_>\"'`-\u2022"
+# Latin letters, without the multiplication and division signs of the Latin-1 block
+_LATIN = "A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F"
+_LETTERS_RE = re.compile(rf"[{_LATIN}]+")
 _WORD_RUN_RE = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+")
-_TOKEN_RE = re.compile(r"[A-Za-z]+(?:['\u2019][A-Za-z]+)*")
+_TOKEN_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+_MATH_OPEN_RE = re.compile(r"\$\$|\\\(|\\\[|\$(?=[^\s$])")
+_MATH_CLOSE = {"$$": "$$", "\\(": "\\)", "\\[": "\\]"}
 _FIRST_PERSON = frozenset({
-    "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves", "let's", "i'm", "i've",
+    "me", "my", "myself", "we", "us", "our", "ours", "ourselves", "let's", "i'm", "i've",
     "i'll", "i'd", "we're", "we've", "we'll", "we'd",
 })
+# capitalised words that open a sentence before a pronoun "I" ("Then I add", "So I")
+_OPENERS = STOPWORDS | frozenset({
+    "actually", "again", "also", "alternatively", "anyway", "finally", "first", "firstly",
+    "hence", "here", "hmm", "initially", "instead", "last", "lastly", "next", "now", "oh",
+    "okay", "ok", "otherwise", "second", "secondly", "sure", "then", "therefore", "third",
+    "thus", "today", "wait", "well", "yes",
+})
+# words that never follow the pronoun "I" but follow a label "I" ("the incenter I is ...")
+_NOT_AFTER_PRONOUN_I = frozenset({
+    "is", "has", "does", "lies", "equals", "of", "on", "in", "at", "from", "to",
+})
+_SENTENCE_END = ".!?:;\n"
+_OPENING_MARKS = " \t*_\"'`([>#\u2022\u201c\u2018-"
 
 
 def _word(value: str, name: str) -> None:
@@ -55,22 +76,135 @@ def _word(value: str, name: str) -> None:
         raise ValueError(f"{name} must be a single word of letters, got {value!r}")
 
 
+def without_math(text: str) -> str:
+    """``text`` with math spans (``$$...$$``, ``$...$``, ``\\(...\\)``, ``\\[...\\]``) replaced
+    by a space.
+
+    An inline ``$...$`` span follows the usual Markdown rule: no space right after the opening
+    dollar or right before the closing one, and no digit right after the closing one, so the
+    prices in "$5 and $3" are not read as a span.
+    """
+    kept: list[str] = []
+    done = 0  # text[:done] is handled
+    start = 0  # where to look for the next opening marker
+    unclosed: set[str] = set()  # markers with no closing one after the last look
+    while (opening := _MATH_OPEN_RE.search(text, start)) is not None:
+        marker = opening.group()
+        end = -1
+        if marker in unclosed:
+            pass
+        elif marker in _MATH_CLOSE:
+            close = _MATH_CLOSE[marker]
+            found = text.find(close, opening.end() + 1)
+            if found < 0:
+                unclosed.add(marker)
+            else:
+                end = found + len(close)
+        else:
+            end = _inline_math_end(text, opening.end())
+        if end < 0:
+            start = opening.end()
+            continue
+        kept.append(text[done:opening.start()])
+        kept.append(" ")
+        done = start = end
+    kept.append(text[done:])
+    return "".join(kept)
+
+
+def _inline_math_end(text: str, begin: int) -> int:
+    """The end of an inline ``$...$`` span whose content starts at ``begin``, or -1."""
+    stop = len(text)
+    for ch in ("$", "\n"):
+        found = text.find(ch, begin, stop)
+        if found >= 0:
+            stop = found
+    if stop == len(text) or text[stop] != "$" or text[stop - 1] in " \t\\":
+        return -1
+    if stop + 1 < len(text) and text[stop + 1].isdigit():
+        return -1
+    return stop + 1
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    before = text[:start].rstrip(_OPENING_MARKS)
+    return not before or before[-1] in _SENTENCE_END
+
+
+def _title_case(word: str) -> bool:
+    return word[:1].isupper() and word[1:] == word[1:].lower()
+
+
 def first_person_words(text: str) -> Iterator[str]:
     """First-person pronouns in ``text``: I (and I'm, I've...), me, my, we, us, our, let's, ...
 
-    "I" counts only as a capital letter and "US" in capitals is read as the country.
+    A heuristic that tells pronouns from names, titles and symbols:
+
+    - math spans (see :func:`without_math`) and LaTeX command names are ignored;
+    - "I" counts only as a capital letter, and not when it follows a capitalised word that is not
+      an ordinary sentence opener ("World War I", "Elizabeth I", "Type I error", but "Then I"
+      counts), when a hyphen, digit or "=" follows ("I-15", "I 95", "I = 6"), when the next
+      word is one that never follows the pronoun ("The incenter I is ...", "I of the
+      triangle"), when a sentence ends with it after a content word ("the incenter I."), or
+      when a capitalised word follows (a title: "I Am Legend");
+    - the other words (me, my, we, us, our, let's, ...) count only in lower case, or with a
+      capital first letter at the start of a sentence and not followed by a capitalised word
+      ("My Chemical Romance", "Let's Dance"); so "US", "Portland, ME" and "the film Us" do not
+      count;
+    - "mine" is not counted (it is more often a noun).
     """
-    for match in _TOKEN_RE.finditer(text):
-        word = match.group().replace("\u2019", "'")
-        capital_i = word == "I" or word.startswith("I'")
-        if capital_i or (word != "US" and word.lower() in _FIRST_PERSON):
+    plain = strip_latex_commands(without_math(text)).replace("\u2019", "'")
+    tokens = list(_TOKEN_RE.finditer(plain))
+    for index, match in enumerate(tokens):
+        word = match.group()
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        next_word = ""
+        if following is not None and not plain[match.end():following.start()].strip():
+            next_word = following.group()
+        title_follows = next_word[:1].isupper()
+        if word == "I" or word.startswith("I'"):
+            if _is_pronoun_i(plain, tokens, index, next_word):
+                yield word
+            continue
+        lower = word.lower()
+        if lower not in _FIRST_PERSON and not lower.startswith("i'"):
+            continue
+        # lower case, or capitalised as the first word of a sentence that is not a title
+        if word == lower or (_title_case(word) and not title_follows
+                             and _sentence_initial(plain, match.start())):
             yield word
+
+
+def _is_pronoun_i(plain: str, tokens: list[re.Match[str]], index: int, next_word: str) -> bool:
+    match = tokens[index]
+    after = plain[match.end():match.end() + 2]
+    if after[:1] == "-" or after.lstrip(" ")[:1].isdigit() or after.lstrip(" ")[:1] == "=":
+        return False
+    if match.group() == "I" and (next_word.lower() in _NOT_AFTER_PRONOUN_I
+                                 or next_word[:1].isupper()):
+        return False
+    if index == 0:
+        return True
+    previous = tokens[index - 1]
+    prev_word = previous.group()
+    if plain[previous.end():match.start()].strip(" \t"):
+        return True
+    if prev_word[:1].isupper():
+        # "Then I" opens a sentence; "War I" or "Elizabeth I" names something
+        return _sentence_initial(plain, previous.start()) and prev_word.lower() in _OPENERS
+    # a sentence that ends with "I" after a content word ends with a label ("the incenter I.")
+    return match.group() != "I" or bool(next_word) or prev_word.lower() in _OPENERS
 
 
 @register
 @dataclass(frozen=True)
 class IncludeWord(Constraint):
-    """The output uses ``word`` as a whole word (any case)."""
+    """The output uses ``word`` as a whole word (any case), outside LaTeX command names.
+
+    Candidates are content words of the source (LaTeX command names such as ``\\frac`` or
+    ``\\boxed`` excluded), never words of the task's own answer format (``ctx.required``, e.g.
+    "Answer" on HotpotQA), since asking for those asks for nothing.
+    """
 
     kind: ClassVar[str] = "lexical:include_word"
     category: ClassVar[Category] = "lexical"
@@ -80,10 +214,10 @@ class IncludeWord(Constraint):
         _word(self.word, "word")
 
     def describe(self) -> str:
-        return f'Use the word "{self.word}" somewhere in your answer.'
+        return f'Use the word "{self.word}" somewhere in your response.'
 
     def check(self, output: str) -> bool:
-        return has_word(output, self.word)
+        return has_word(strip_latex_commands(output), self.word)
 
     def demands(self) -> tuple[str, ...]:
         return (self.word,)
@@ -91,11 +225,13 @@ class IncludeWord(Constraint):
     @classmethod
     def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
         forms: dict[str, str] = {}
-        for token in WORD_RE.findall(source):
+        for token in WORD_RE.findall(strip_latex_commands(source)):
             if len(token) < _WORD_MIN_LEN or _LETTERS_RE.fullmatch(token) is None:
                 continue
             lower = token.lower()
             if lower in STOPWORDS or numbers_in(lower):
+                continue
+            if any(has_word(fragment, lower) for fragment in ctx.required):
                 continue
             # the lower-case form when the source ever writes it so, else as written (a name)
             if lower not in forms or token == lower:
@@ -113,7 +249,11 @@ class IncludeWord(Constraint):
 @register
 @dataclass(frozen=True)
 class AvoidWord(Constraint):
-    """The output never uses ``word`` as a whole word (any case)."""
+    """The output never uses ``word`` as a whole word (any case), outside LaTeX command names.
+
+    Command names such as ``\\left`` or ``\\therefore`` do not count as uses of "left" or
+    "therefore".
+    """
 
     kind: ClassVar[str] = "lexical:avoid_word"
     category: ClassVar[Category] = "lexical"
@@ -123,17 +263,17 @@ class AvoidWord(Constraint):
         _word(self.word, "word")
 
     def describe(self) -> str:
-        return f'Do not use the word "{self.word}" anywhere in your answer.'
+        return f'Do not use the word "{self.word}" anywhere in your response.'
 
     def check(self, output: str) -> bool:
-        return not has_word(output, self.word)
+        return not has_word(strip_latex_commands(output), self.word)
 
     def permits(self, fragment: str) -> bool:
         return self.check(fragment)
 
     @classmethod
     def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
-        used = {token.lower() for token in _WORD_RUN_RE.findall(source)}
+        used = {token.lower() for token in _WORD_RUN_RE.findall(strip_latex_commands(source))}
         pool = [w for w in AVOIDABLE_WORDS if w not in used]
         ctx.rng(cls.kind).shuffle(pool)
         for word in pool:
@@ -147,28 +287,40 @@ class AvoidWord(Constraint):
 @register
 @dataclass(frozen=True)
 class StartsWith(Constraint):
-    """The output begins with the words of ``prefix`` (any case; leading markup is skipped)."""
+    r"""The output begins with the words of ``prefix``.
+
+    Words are compared ignoring case and the punctuation between them, with curly apostrophes
+    read as straight ones ("first, let’s look" matches "First, let's look"). Leading whitespace,
+    markdown markers (``#``, ``*``, ``_``, ``>``, ``-``, bullets, backticks) and opening quotes
+    before the first word are skipped; nothing else is (a "Solution:" label is a word that does
+    not match). Candidates are the source's first two to four words (emphasis markers removed),
+    and only plain words:
+    a prefix with digits, math or symbols (``$ \ ( ) = / :``) or non-Latin letters is never
+    proposed, so that the prefix neither gives away a first computation ("15000/3 = 5,000") nor
+    asks for markup.
+    """
 
     kind: ClassVar[str] = "lexical:starts_with"
     category: ClassVar[Category] = "lexical"
     prefix: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.prefix, str) or not WORD_RE.search(self.prefix):
+        if not isinstance(self.prefix, str) or not _prefix_words(self.prefix):
             raise ValueError("prefix must contain at least one word")
         if '"' in self.prefix or "\n" in self.prefix:
             raise ValueError("prefix may not contain a double quote or a line break")
 
     def describe(self) -> str:
-        return f'Begin your answer with the words "{self.prefix}".'
+        return (f'Begin your response with the words "{self.prefix}" '
+                "(capitalization and punctuation between the words may differ).")
 
     def check(self, output: str) -> bool:
-        expected = [w.lower() for w in WORD_RE.findall(self.prefix)]
-        head = output.lstrip(_LEADING_MARKUP)
-        if not expected or WORD_RE.match(head) is None:
+        expected = _prefix_words(self.prefix)
+        head = output.replace("\u2019", "'").lstrip(_LEADING_MARKUP)
+        if _PREFIX_WORD_RE.match(head) is None:
             return False
         got: list[str] = []
-        for match in WORD_RE.finditer(head):
+        for match in _PREFIX_WORD_RE.finditer(head):
             got.append(match.group().lower())
             if len(got) == len(expected):
                 break
@@ -179,24 +331,29 @@ class StartsWith(Constraint):
 
     @classmethod
     def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
-        line = source.lstrip(_LEADING_MARKUP).split("\n", 1)[0]
-        if WORD_RE.match(line) is None:
-            return
-        ends: list[int] = []
-        for match in WORD_RE.finditer(line):
-            ends.append(match.end())
-            if len(ends) == 4:
-                break
+        plain = strip_emphasis(source.replace("\u2019", "'"))
+        line = plain.lstrip(_LEADING_MARKUP).split("\n", 1)[0]
+        ends = [m.end() for m in islice(_PREFIX_WORD_RE.finditer(line), 4)]
         for n in (3, 2, 4):
             if len(ends) >= n:
                 # the quoted prefix is the source's own text up to its n-th word
                 prefix = line[: ends[n - 1]].strip()
-                if '"' not in prefix:
+                if _PLAIN_PREFIX_RE.fullmatch(prefix):
                     yield cls(prefix)
 
     @classmethod
     def example(cls) -> Self:
         return cls("First, we need")
+
+
+_LEADING_MARKUP = " \t\r\n#*_>\"'`-\u2022\u201c\u201d\u2018"
+_PREFIX_WORD_RE = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+(?:['-][A-Za-z0-9\u00C0-\u024F]+)*")
+_PLAIN_WORD = rf"[{_LATIN}]+(?:['-][{_LATIN}]+)*"
+_PLAIN_PREFIX_RE = re.compile(rf"{_PLAIN_WORD}(?:,? {_PLAIN_WORD})*")
+
+
+def _prefix_words(prefix: str) -> list[str]:
+    return [w.lower() for w in _PREFIX_WORD_RE.findall(prefix.replace("\u2019", "'"))]
 
 
 @register
@@ -208,7 +365,7 @@ class NoCommas(Prohibition):
     category: ClassVar[Category] = "lexical"
 
     def describe(self) -> str:
-        return "Do not use any commas in your answer."
+        return "Do not use any commas anywhere in your response."
 
     def check(self, output: str) -> bool:
         return "," not in output
@@ -217,29 +374,45 @@ class NoCommas(Prohibition):
 @register
 @dataclass(frozen=True)
 class AllLowercase(Prohibition):
-    """The output contains no uppercase letter."""
+    """The output has no uppercase letter outside math, LaTeX command names and unit symbols.
+
+    Ignored: math spans (see :func:`without_math`), LaTeX command names (``\\Delta``,
+    ``\\mathbb``) and a unit symbol right after a number ("5 N", "20 °C", "3 kW", "2 GB").
+    """
 
     kind: ClassVar[str] = "lexical:all_lowercase"
     category: ClassVar[Category] = "lexical"
 
     def describe(self) -> str:
-        return "Write your whole answer in lowercase letters; do not use any capital letters."
+        # no example values here: the leak guard would read "5 N" as the answer 5
+        return ("Write your whole response in lowercase letters, without capital letters except "
+                "in math ($...$, \\(...\\), \\[...\\]), in LaTeX command names and in unit "
+                "symbols right after a number.")
 
     def check(self, output: str) -> bool:
-        return not any(map(str.isupper, output))
+        text = _UNIT_RE.sub(" ", strip_latex_commands(without_math(output)))
+        return not any(map(str.isupper, text))
+
+
+_UNIT_RE = re.compile(
+    r"(?<=\d)[ \t]?(?:°[CF]|[kMGT]?(?:Hz|Pa|W|J|N|V|B|Wh)|mA|mV|kV|mL|L|K|A)(?![A-Za-z])"
+)
 
 
 @register
 @dataclass(frozen=True)
 class NoFirstPerson(Prohibition):
-    """The output uses no first-person pronoun (see :func:`first_person_words`)."""
+    """The output uses no first-person pronoun (see :func:`first_person_words`).
+
+    That function documents how pronouns are told from names, titles and symbols.
+    """
 
     kind: ClassVar[str] = "lexical:no_first_person"
     category: ClassVar[Category] = "lexical"
 
     def describe(self) -> str:
-        return ('Do not refer to yourself: avoid first-person words such as "I", "we", "my", '
-                '"our" and "let\'s".')
+        return ('Do not refer to yourself: do not use first-person pronouns such as "I", "me", '
+                '"we", "us", "my", "our" or "let\'s".')
 
     def check(self, output: str) -> bool:
         return next(first_person_words(output), None) is None

@@ -60,7 +60,7 @@ def test_constraints_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "constraints")
     assert code == 0
     assert "length:max_words" in out
-    assert "Answer in fewer than 120 words." in out
+    assert "Use fewer than 120 words in your whole response." in out
     code, out, _ = run(capsys, "constraints", "--format", "json")
     entries = jsonl(out)
     assert {e["id"] for e in entries} >= {"length:max_words"}
@@ -247,7 +247,7 @@ def test_check_reports_each_item_and_missing_outputs(capsys: pytest.CaptureFixtu
     by_id = {r["id"]: r for r in jsonl(out)}
     assert by_id["1"]["compliant"] is False  # the constrained line wins over the unlabelled
     assert by_id["1"]["results"] == [{"kind": "length:max_words",
-                                      "text": "Answer in fewer than 5 words.",
+                                      "text": "Use fewer than 5 words in your whole response.",
                                       "strict": False, "loose": False}]
     # an empty output is judged as check_all judges it, and flagged
     [blank] = check_all([constraint_from_record(CONSTRAINTS[1]["constraints"][0])], "")
@@ -397,7 +397,9 @@ def test_score_json_lines(capsys: pytest.CaptureFixture[str], runs: list[Path]) 
     assert a["plain_accuracy"] == 0.8
     assert a["constrained_accuracy"] == 0.75
     assert a["compliance"] == 0.5
-    assert a["mcnemar_p"] == 0.5
+    assert a["mcnemar_p"] is None  # self mode: c = 0 by construction
+    assert "self mode" in a["mcnemar_note"]
+    assert (a["mcnemar_b"], a["mcnemar_c"]) == (2, 0)
     b = reports["prov/b"]
     assert b["sustain_score"] == 0.9
     assert b["retest_retention"] == 1.0

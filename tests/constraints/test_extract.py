@@ -145,8 +145,10 @@ SAMPLES: list[tuple[str, SourceContext]] = [
     ("Sherlock Holmes appears in The Hound of the Baskervilles (1902).\n"
      "That novel was written by Arthur Conan Doyle.\nAnswer: Arthur Conan Doyle",
      SourceContext(task="hotpotqa", item_id="2", answers=("Arthur Conan Doyle",),
+                   required=("Answer:",),
                    facts={"supporting_titles": ["The Hound of the Baskervilles",
-                                                "Arthur Conan Doyle"]})),
+                                                "Sherlock Holmes", "Arthur Conan Doyle"],
+                          "answer_prefix": "Answer:"})),
     ("the total is small\nso it is seven", SourceContext(task="x", item_id="3")),
 ]
 
@@ -165,8 +167,9 @@ def test_every_kind_is_extractable_from_some_sample() -> None:
 def test_qa_content_kinds() -> None:
     source, ctx = SAMPLES[2]
     chosen = {c.kind: c for c in extract_constraints(source, ctx, k=3, kinds="content")}
+    # the five-word title is too long to ask for, the answer's own title would leak it
     assert chosen["content:mention_entity"].describe() == (
-        'Mention "The Hound of the Baskervilles" in your answer.')
+        'Mention "Sherlock Holmes" in your response.')
     assert chosen["content:answer_length"].describe() == (
         'After "Answer:", state the final answer itself in at most 5 words.')
 

@@ -34,10 +34,20 @@ GOLDEN: list[tuple[Constraint, str, bool]] = [
     (BoxedAnswer(), "\\boxed{18", False),
     (BoxedAnswer(), "The answer is 18.", False),
     (BoxedAnswer(), "\\boxed{3} then \\boxed{ }", False),  # the last box is the final answer
+    (BoxedAnswer(), "So $\\boxed {5}$.", True),
+    (BoxedAnswer(), "\\boxed\n{5}", True),
+    (BoxedAnswer(), "\\boxedx{5}", False),
     (NumberedSteps(), "1. Add.\n2. Multiply.\n#### 18", True),
     (NumberedSteps(), "  1) Add\n  2) Multiply", True),
     (NumberedSteps(), "1. Only one step", False),
     (NumberedSteps(), "Step 1: add. Step 2: multiply.", False),
+    (NumberedSteps(), "**1.** Add.\n**2.** Multiply.", True),
+    (NumberedSteps(), "**1.** Add.\n2) Multiply.", True),
+    (NumberedSteps(), "Step 1: add.\nStep 2: multiply.", False),
+    (NumberedSteps(), "(1) add\n(2) multiply", False),
+    (NumberedSteps(), "1: add\n2: multiply", False),
+    (NumberedSteps(), "### 1. Add\n### 2. Multiply", False),
+    (NumberedSteps(), "1.5 is one value\n2.5 is another", False),
     (BulletList("-"), "- a\n- b", True),
     (BulletList("-"), "* a\n* b", False),
     (BulletList("*"), "* a\n* b", True),
@@ -51,6 +61,15 @@ GOLDEN: list[tuple[Constraint, str, bool]] = [
     (FinalLinePrefix("Answer:"), "text\n  Answer: Paris", True),
     (FinalLinePrefix("Answer:"), "text\nanswer: Paris", False),
     (FinalLinePrefix("Answer:"), "", False),
+    (FinalLinePrefix("Answer:"), "text\n**Answer:** Paris", True),
+    (FinalLinePrefix("Answer:"), "text\n**Answer**: Paris", True),
+    (FinalLinePrefix("Answer:"), "text\n> Answer: Paris", True),
+    (FinalLinePrefix("Answer:"), "text\n> *Answer:* Paris", True),
+    (FinalLinePrefix("Answer:"), "text\n**Final Answer:** Paris", False),
+    (FinalLinePrefix("Answer:"), "text\n- Answer: Paris", False),
+    (FinalLinePrefix("**Answer:**"), "text\nAnswer: Paris", True),
+    (FinalLinePrefix("####"), "work\n> #### 18", True),
+    (FinalLinePrefix("####"), "work\n## 18", False),
     (NoHeadings(), "Plain text\n#hashtag is fine", True),
     (NoHeadings(), "# Title\ntext", False),
     (NoHeadings(), "text\n   ### Sub", False),
@@ -59,10 +78,22 @@ GOLDEN: list[tuple[Constraint, str, bool]] = [
     (NoBold(), "markdown renders __init__ in bold", False),
     (NoBold(), "This is **bold**.", False),
     (NoBold(), "This is __bold__.", False),
+    (NoBold(), "x**2 + y**2 = 5**2", True),
+    (NoBold(), "2**10 = 1024 and 3**4 = 81", True),
+    (NoBold(), "Call `__init__` or `x**2` here", True),
+    (NoBold(), "```python\ndef __init__(self):\n    return 2**3 ** 2\n```", True),
+    (NoBold(), "a ** b ** c", True),
+    (NoBold(), "**bold\nacross** lines", True),
+    (NoBold(), "** spaced **", True),
+    (NoBold(), "The **final answer** is 5.", False),
+    (NoBold(), "***x***", False),
+    (NoBold(), "**Answer:** 5", False),
     (NoLists(), "a line\n-3 is negative\n2 * 3 = 6", True),
     (NoLists(), "- item", False),
     (NoLists(), "text\n  3. third", False),
     (NoLists(), "\u2022 item", False),
+    (NoLists(), "**1.** item", False),
+    (NoLists(), "x**2 is big\n5**2 = 25", True),
 ]
 
 
@@ -97,7 +128,8 @@ def test_bullet_marker_is_the_most_used() -> None:
         ("#### 18", "####"),
         ("Answer: Paris", "Answer:"),
         ("Final answer: 42 apples", "Final answer:"),
-        ("**Answer:** Paris", "**Answer:**"),
+        ("**Answer:** Paris", "Answer:"),
+        ("> **Answer**: Paris", "Answer:"),
         ("The answer is 18.", "The answer is"),
     ],
 )
@@ -178,7 +210,27 @@ def test_final_line_prefix_tolerates_demanded_text_elsewhere() -> None:
         assert not conflicts(prefix, other)
 
 
+def test_kind_texts_name_the_form_and_the_response() -> None:
+    assert NumberedSteps().describe() == (
+        "Write your solution as a numbered list: start each step on its own line with its "
+        "number followed by a period.")
+    assert BoxedAnswer().describe() == (
+        "Put your final answer inside \\boxed{}; the last \\boxed{} in your response is read "
+        "as your final answer.")
+    assert FinalLinePrefix("Answer:").describe() == (
+        'Begin the last line of your response with "Answer:".')
+    for constraint in (NoBold(), NoLists(), NoHeadings(), FencedCodeBlock()):
+        assert "your response" in constraint.describe()
+
+
+def test_boxed_contents_allows_space_before_the_brace() -> None:
+    assert boxed_contents("\\boxed{1} and \\boxed {2}") == "2"
+    assert list(BoxedAnswer.candidates("$\\boxed {5}$", CTX)) == [BoxedAnswer()]
+
+
 def test_invalid_prefix() -> None:
+    with pytest.raises(ValueError):
+        FinalLinePrefix("**")
     with pytest.raises(ValueError):
         FinalLinePrefix("")
     with pytest.raises(ValueError):

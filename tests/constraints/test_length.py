@@ -25,11 +25,40 @@ GOLDEN: list[tuple[Constraint, str, bool]] = [
     (MaxWords(3), "It costs $1,200.50 now", False),  # 1,200.50 is a single word
     (MaxWords(4), "It costs $1,200.50", True),
     (MaxWords(1), "", True),
+    # LaTeX command names are not words: this answer has the two words 21 and 5
+    (MaxWords(3), "\\boxed{\\frac{\\sqrt{21}}{5}}", True),
+    (MaxWords(2), "\\boxed{\\frac{\\sqrt{21}}{5}}", False),
     (MaxSentences(2), "First sentence. Second one!", True),
     (MaxSentences(2), "First. Second. Third.", False),
     (MaxSentences(2), "e.g. this is one sentence. And another.", True),
-    (MaxSentences(2), "line one\nline two\nline three", False),
+    (MaxSentences(2), "Line one\nLine two\nLine three", False),
+    (MaxSentences(2), "line one\nline two\nline three", False),  # all lower case: no wrapping
     (MaxSentences(3), "Step a\n- item b\n- item c", True),
+    # a final answer line is not a sentence, in any of its usual forms
+    (MaxSentences(2), "Add the eggs.\nSell them.\n#### 18", True),
+    (MaxSentences(2), "Add the eggs.\nSell them.\nAnswer: Arthur Conan Doyle", True),
+    (MaxSentences(2), "Add the eggs.\nSell them.\n**Final answer:** Paris", True),
+    (MaxSentences(2), "Add the eggs.\nSell them.\n$\\boxed{\\text{Monday}}$", True),
+    (MaxSentences(2), "Add the eggs.\nSell them.\nThen we are done.", False),
+    # display math, environment delimiters and lines of bare math are not sentences
+    (MaxSentences(2), "We have\n\\begin{align*}\nx &= 1 \\\\\ny &= 2\n\\end{align*}\nSo x < y.",
+     True),
+    (MaxSentences(1), "We get\n$$x = 5$$\nwhich is odd.", True),
+    (MaxSentences(1), "We get \\[x = 5.\\] Then it is odd.", False),
+    (MaxSentences(2), "Janet has 16 eggs.\n16 - 3 - 4 = 9\n9 * 2 = 18\nShe makes $18.", True),
+    (MaxSentences(1), "Janet has 16 eggs.\n16 - 3 - 4 = 9\n9 * 2 = 18\nShe makes $18.", False),
+    # hard-wrapped lines and abbreviations do not split a sentence
+    (MaxSentences(1), "This sentence was wrapped by\nthe editor at a narrow width.", True),
+    (MaxSentences(1),
+     "He moved to the U.S. in 1990 at 5 p.m. with Ms. Smith Jr. and J. K. Rowling.", True),
+    (MaxSentences(1), "It weighs approx. three tons and costs $5 vs. $7 in Washington D.C. now.",
+     True),
+    (MaxSentences(1), "It moved to the U.S. in 1990. Then it stayed.", False),
+    # labels belong to the sentence after them
+    (MaxSentences(2), "Step 1. Add the eggs.\nStep 2. Sell them.", True),
+    (MaxSentences(2), "1. Add the eggs.\n2. Sell them.\n3. Count the money.", False),
+    (MaxSentences(2), "(a) Add the eggs. (b) Sell them.", True),
+    (MaxSentences(1), "So 5! = 120 ways exist.", True),
     (MaxLines(2), "a\n\n\nb\n   \n", True),
     (MaxLines(2), "a\nb\nc", False),
     (MaxLines(1), "", True),
@@ -42,7 +71,11 @@ GOLDEN: list[tuple[Constraint, str, bool]] = [
     (MaxCharacters(5), "hello", False),
     (MaxWordsPerSentence(4), "One two three. Four five six.", True),
     (MaxWordsPerSentence(4), "One two three. Four five six seven.", False),
-    (MaxWordsPerSentence(4), "a b c\nd e f g", False),
+    (MaxWordsPerSentence(4), "Ann has cats\nBob has two dogs", False),
+    (MaxWordsPerSentence(4), "Ann has cats\nBob has dogs", True),
+    (MaxWordsPerSentence(4), "We have\n$$x + y + z + w = 10$$\nSo done.", True),
+    (MaxWordsPerSentence(4), "Ann has cats.\nAnswer: Sir Arthur Conan Doyle", True),
+    (MaxWordsPerSentence(4), "This line was wrapped\nby the editor.", False),
     (MaxWordsPerSentence(2), "", True),
 ]
 
@@ -72,19 +105,19 @@ def test_max_words_rounds_to_a_natural_number() -> None:
     source = " ".join(["word"] * 87)
     first = next(MaxWords.candidates(source, CTX))
     assert first == MaxWords(100)
-    assert first.describe() == "Answer in fewer than 100 words."
+    assert first.describe() == "Use fewer than 100 words in your whole response."
     assert first.check(source)
 
 
 @pytest.mark.parametrize(
     ("cls", "source", "first"),
     [
-        (MaxSentences, "A. B. C.", 4),
+        (MaxSentences, "Ann ran. Bob sat. Cal ate.", 4),
         (MaxLines, "a\nb\nc\nd\ne\nf\ng\nh\ni\nj", 12),
         (MaxParagraphs, "a\nb", 1),
         (MaxParagraphs, "a\n\nb\n\nc", 3),
         (MaxCharacters, "x" * 430, 500),
-        (MaxWordsPerSentence, "a b c d e f g h i j k l m n o p q. Short.", 25),
+        (MaxWordsPerSentence, " ".join(["word"] * 17) + ". Short.", 25),
     ],
 )
 def test_first_candidate(cls: type[Constraint], source: str, first: int) -> None:
@@ -117,10 +150,43 @@ def test_single_line_offers_no_line_bound() -> None:
     assert list(MaxLines.candidates("just this", CTX)) == []
 
 
-def test_paragraph_wording() -> None:
-    assert "blank lines" in MaxParagraphs(1).describe()
-    assert MaxParagraphs(3).describe() == "Use at most 3 paragraphs, separated by blank lines."
-    assert MaxSentences(1).describe() == "Answer in at most 1 sentence."
+def test_wording_speaks_of_the_whole_response() -> None:
+    assert MaxParagraphs(1).describe() == (
+        "Write your whole response as one block of text, without any blank lines.")
+    assert MaxParagraphs(3).describe() == (
+        "Write your whole response in at most 3 paragraphs (blocks of text separated by blank "
+        "lines).")
+    assert MaxSentences(1).describe() == (
+        "Write at most 1 sentence in your whole response (lines of bare math, display equations "
+        "and a separate final answer line do not count).")
+    assert MaxLines(8).describe() == (
+        "Write your whole response in at most 8 lines (blank lines do not count).")
+    assert MaxCharacters(600).describe() == (
+        "Keep your whole response shorter than 600 characters, spaces included.")
+    assert MaxWordsPerSentence(25).describe() == (
+        "Keep every sentence of your response shorter than 25 words.")
+    for cls in (MaxWords, MaxSentences, MaxLines, MaxParagraphs, MaxCharacters,
+                MaxWordsPerSentence):
+        assert "answer in" not in cls.example().describe().lower()
+        assert "your answer" not in cls.example().describe().lower()
+
+
+def test_paragraph_bound_starts_at_the_source_count() -> None:
+    source = "First part.\n\nSecond part.\n\nThird part."
+    found = [c.limit for c in MaxParagraphs.candidates(source, CTX)]
+    assert found == [3, 4, 5, 6]
+    assert next(MaxParagraphs.candidates("One block\nof two lines.", CTX)) == MaxParagraphs(1)
+
+
+def test_sentences_are_counted_in_linear_time() -> None:
+    import time
+
+    for text in ["\\[" * 50_000, "\\begin{align}" * 20_000, "$" * 100_000, "a. " * 50_000,
+                 "Step 1. " * 30_000, "U.S. " * 40_000, "x\n" * 100_000]:
+        start = time.perf_counter()
+        MaxSentences(3).check(text)
+        MaxWordsPerSentence(3).check(text)
+        assert time.perf_counter() - start < 2.0, text[:20]
 
 
 def test_upper_bounds_refuse_fragments_that_break_them() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sustain_tasks.constraints import Constraint, SourceContext
+from sustain_tasks.constraints.leak import leaks_answer
 from sustain_tasks.constraints.lexical import (
     AVOIDABLE_WORDS,
     AllLowercase,
@@ -14,6 +15,7 @@ from sustain_tasks.constraints.lexical import (
     NoFirstPerson,
     StartsWith,
     first_person_words,
+    without_math,
 )
 
 CTX = SourceContext(task="t", item_id="1", seed=0)
@@ -31,6 +33,17 @@ GOLDEN: list[tuple[Constraint, str, bool]] = [
     (AvoidWord("total"), "totally fine and totals", True),
     (AvoidWord("total"), "The Total is 18", False),
     (AvoidWord("total"), "sub-total: 3", False),
+    # LaTeX command names are not words
+    (AvoidWord("left"), "$\\left(\\frac{1}{2}\\right)$", True),
+    (AvoidWord("because"), "$\\because x > 0$", True),
+    (AvoidWord("therefore"), "\\therefore x = 2", True),
+    (AvoidWord("left"), "$\\left(x\\right)$ is what is left", False),
+    (AvoidWord("therefore"), "Therefore x = 2", False),
+    (IncludeWord("boxed"), "so \\boxed{5}", False),
+    (IncludeWord("frac"), "$\\frac{1}{2}$", False),
+    (IncludeWord("text"), "$\\text{apples}$", False),
+    (IncludeWord("apples"), "$5\\text{apples}$", True),
+    (IncludeWord("boxed"), "the boxed value", True),
     (StartsWith("Janet sells 16"), "Janet sells 16 - 3 eggs", True),
     (StartsWith("Janet sells 16"), "  **janet sells 16** eggs", True),
     (StartsWith("Janet sells 16"), "\"Janet, sells 16\"", True),
@@ -38,12 +51,29 @@ GOLDEN: list[tuple[Constraint, str, bool]] = [
     (StartsWith("Janet sells 16"), "Janet sells", False),
     (StartsWith("Janet sells 16"), ", Janet sells 16", False),
     (StartsWith("Janet sells 16"), "", False),
+    (StartsWith("First, let's look"), "First, let\u2019s look at it", True),
+    (StartsWith("First, let\u2019s look"), "First, let's look at it", True),
+    (StartsWith("First, let's look"), "first let's look", True),
+    (StartsWith("First, let's look"), "\u201cFirst, let's look\u201d", True),
+    (StartsWith("First, let's look"), "> ## **First**, let's look", True),
+    (StartsWith("First, let's look"), "First, lets look", False),
+    (StartsWith("First, let's look"), "Solution: First, let's look", False),
+    (StartsWith("First, let's look"), "First, let us look", False),
     (NoCommas(), "No comma here.", True),
     (NoCommas(), "1,200 apples", False),
     (AllLowercase(), "all lower 123 #### 18 \\boxed{x}", True),
     (AllLowercase(), "One capital", False),
     (AllLowercase(), "\u00c9t\u00e9", False),
     (AllLowercase(), "", True),
+    (AllLowercase(), "the change is $\\Delta x$", True),
+    (AllLowercase(), "for all $x \\in \\mathbb{R}$", True),
+    (AllLowercase(), "the set \\(A \\cup B\\) and \\[X = Y\\]", True),
+    (AllLowercase(), "$$\nF = ma\n$$\nso the force is 5 N at 20 \u00b0C and 3 kW", True),
+    (AllLowercase(), "\\Delta x is small", True),
+    (AllLowercase(), "she paid $5 and Tom paid $3", False),  # prices, not math
+    (AllLowercase(), "the force F is 5 N", False),
+    (AllLowercase(), "\\text{Yes}", False),  # a command's argument is text
+    (AllLowercase(), "5 Newtons", False),
     (NoFirstPerson(), "She makes $18. The US dollar. i.e. this.", True),
     (NoFirstPerson(), "I think so.", False),
     (NoFirstPerson(), "Let's add them.", False),
@@ -52,6 +82,32 @@ GOLDEN: list[tuple[Constraint, str, bool]] = [
     (NoFirstPerson(), "That gives us 5.", False),
     (NoFirstPerson(), "I'm done", False),
     (NoFirstPerson(), "Our total", False),
+    # names, numerals, titles and symbols are not pronouns
+    (NoFirstPerson(), "It began after World War I.", True),
+    (NoFirstPerson(), "Elizabeth I was queen.", True),
+    (NoFirstPerson(), "They play in NCAA Division I football.", True),
+    (NoFirstPerson(), "Take I-15 north.", True),
+    (NoFirstPerson(), "Take I 95 north.", True),
+    (NoFirstPerson(), "I = 6 and J = 3", True),
+    (NoFirstPerson(), "Type I error is a false positive.", True),
+    (NoFirstPerson(), "The incenter I is equidistant from the sides.", True),
+    (NoFirstPerson(), "Consider the incenter I.", True),
+    (NoFirstPerson(), "The coal mine closed.", True),
+    (NoFirstPerson(), "He moved to Portland, ME in 1990.", True),
+    (NoFirstPerson(), "The film Us was a hit.", True),
+    (NoFirstPerson(), "My Chemical Romance is a band.", True),
+    (NoFirstPerson(), "Let's Dance is a Bowie album.", True),
+    (NoFirstPerson(), "He wrote I Am Legend.", True),
+    (NoFirstPerson(), "Let $I$ be the identity and \\(I = J\\).", True),
+    (NoFirstPerson(), "Then I add 3.", False),
+    (NoFirstPerson(), "So, I add 3.", False),
+    (NoFirstPerson(), "It is you and I.", False),
+    (NoFirstPerson(), "My answer is 5.", False),
+    (NoFirstPerson(), "Answer: We did it", False),
+    (NoFirstPerson(), "**We** add them.", False),
+    (NoFirstPerson(), "Elizabeth said I was right.", False),
+    (NoFirstPerson(), "It costs $5 and I paid $3.", False),
+    (NoFirstPerson(), "That book is ours.", False),
 ]
 
 
@@ -78,6 +134,16 @@ def test_include_word_prefers_the_lowercase_form() -> None:
     assert "Apples" not in found
 
 
+def test_include_word_candidates_skip_latex_and_task_format_words() -> None:
+    source = ("We use $\\frac{1}{2}$ and $\\sqrt{9}$ with \\begin{align} x \\end{align} "
+              "and \\text{apples}. Answer: \\boxed{3}")
+    hotpot = SourceContext(task="hotpotqa", item_id="1", required=("Answer:",))
+    found = {c.word for c in IncludeWord.candidates(source, hotpot)}
+    assert found == {"apples", "align"}
+    assert "Answer" in {c.word for c in IncludeWord.candidates(source, CTX)}
+    assert all(IncludeWord(w).check(source) for w in found)
+
+
 def test_include_word_choice_is_seeded() -> None:
     words = {tuple(c.word for c in IncludeWord.candidates(SOURCE, SourceContext(seed=s)))
              for s in range(8)}
@@ -95,6 +161,14 @@ def test_avoid_word_candidates_are_absent_from_the_source() -> None:
     assert list(AVOIDABLE_WORDS) == sorted(AVOIDABLE_WORDS)
 
 
+def test_avoid_word_proposes_words_only_used_as_latex_commands() -> None:
+    source = "$\\left(\\frac{1}{2}\\right)$, so $\\therefore$ the total is 1."
+    found = {c.word for c in AvoidWord.candidates(source, CTX)}
+    assert {"left", "therefore"} <= found
+    assert "total" not in found
+    assert all(AvoidWord(w).check(source) for w in found)
+
+
 def test_avoid_word_refuses_fragments_with_the_word() -> None:
     assert not AvoidWord("answer").permits("Answer: Paris")
     assert AvoidWord("total").permits("#### 18")
@@ -103,10 +177,21 @@ def test_avoid_word_refuses_fragments_with_the_word() -> None:
 @pytest.mark.parametrize(
     ("source", "prefixes"),
     [
-        (SOURCE, ["Janet sells 16", "Janet sells", "Janet sells 16 - 3"]),
+        (SOURCE, ["Janet sells"]),
         ("## Step one\nText", ["Step one"]),
         ("Short", []),
-        ("- 3 apples remain", ["3 apples remain", "3 apples"]),
+        ("- 3 apples remain", []),
+        ("\u201cFirst, let\u2019s look at this.", ["First, let's look", "First, let's",
+                                                  "First, let's look at"]),
+        ("15000/3 = 5,000 per month", []),
+        ("He gets 10-2 = 8 points", ["He gets"]),
+        ("To find $x$, solve it", ["To find"]),
+        ("Solution: The farm sells eggs", []),
+        ("Let f(x) = 2", ["Let f"]),
+        ("\u0416\u0435\u043d\u044f sells eggs", []),
+        ("**Janet** sells *fresh* eggs",
+         ["Janet sells fresh", "Janet sells", "Janet sells fresh eggs"]),
+        ("x \u00d7 y is big", []),
     ],
 )
 def test_starts_with_candidates(source: str, prefixes: list[str]) -> None:
@@ -116,8 +201,9 @@ def test_starts_with_candidates(source: str, prefixes: list[str]) -> None:
 
 
 def test_starts_with_describe_quotes_the_source_text() -> None:
-    assert StartsWith("Janet sells 16").describe() == (
-        'Begin your answer with the words "Janet sells 16".')
+    assert StartsWith("Janet sells").describe() == (
+        'Begin your response with the words "Janet sells" '
+        "(capitalization and punctuation between the words may differ).")
     with pytest.raises(ValueError):
         StartsWith("...")
 
@@ -129,8 +215,25 @@ def test_punctuation_and_case_kinds_refuse_fragments_they_forbid() -> None:
     assert not AllLowercase().permits("ANSWER: 18")
     assert not AllLowercase().permits("Answer: paris")
     assert NoFirstPerson().permits("Answer: Paris")
-    assert not NoFirstPerson().permits("Answer: We Are the Champions")
+    assert not NoFirstPerson().permits("Answer: We did")
+    assert NoFirstPerson().permits("Answer: We Are the Champions")  # a title
 
 
 def test_first_person_words() -> None:
     assert list(first_person_words("I said we should; US law; i.e. me")) == ["I", "we", "me"]
+    assert list(first_person_words("Then I\u2019m sure my mine is ours")) == ["I'm", "my", "ours"]
+
+
+def test_without_math_keeps_prices() -> None:
+    assert without_math("a $x+1$ b") == "a   b"
+    assert without_math("$5 and $3") == "$5 and $3"
+    assert without_math("a \\(X\\) b \\[Y\\] c $$Z$$ d") == "a   b   c   d"
+
+
+def test_kind_texts_speak_of_the_whole_response() -> None:
+    for constraint in (IncludeWord("market"), AvoidWord("total"), NoCommas(), AllLowercase(),
+                       StartsWith("Janet sells")):
+        assert "response" in constraint.describe()
+        assert "your answer" not in constraint.describe()
+    assert "except in math" in AllLowercase().describe()
+    assert not leaks_answer(AllLowercase().describe(), ["5", "20", "C", "N"])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from sustain_tasks.constraints import CheckResult, check_all, check_loose, loose_variants
-from sustain_tasks.constraints.format import NoBold
-from sustain_tasks.constraints.length import MaxWords
+from sustain_tasks.constraints.format import NoBold, NoLists
+from sustain_tasks.constraints.length import MaxCharacters, MaxWords
 from sustain_tasks.constraints.lexical import NoCommas, StartsWith
+from sustain_tasks.constraints.loose import strip_emphasis
 
 
 def test_variants_start_with_the_output_and_drop_wrappers() -> None:
@@ -32,8 +33,29 @@ def test_loose_accepts_a_preamble_strict_does_not() -> None:
 
 
 def test_loose_drops_emphasis_markers() -> None:
-    assert not NoBold().check("The answer is **18**.")
-    assert check_loose(NoBold(), "The answer is **18**.")
+    short = MaxCharacters(17)  # "Janet sells eggs" has 16 characters
+    for output in ("Janet **sells** eggs", "Janet __sells__ eggs", "Janet *sells* eggs"):
+        assert not short.check(output)
+        assert check_loose(short, output)
+    assert not check_loose(short, "Janet * sells * eggs")
+
+
+def test_strip_emphasis_removes_only_paired_markers() -> None:
+    assert strip_emphasis("**a** *b* __c__ ***d*** **e *f* g**") == "a b c d e f g"
+    for kept in ("* Step one\n* Step two", "2 * 3 * 4", "x**2 + y**2", "snake_case_x",
+                 "**open\nclose**", "** spaced **"):
+        assert strip_emphasis(kept) == kept
+
+
+def test_loose_keeps_bullets_and_the_markers_a_kind_forbids() -> None:
+    bullets = "* Step one\n* Step two\n* Step three"
+    assert not NoLists().check(bullets)
+    assert not check_loose(NoLists(), bullets)
+    # removing bold would make the bold prohibition pass always
+    assert not check_loose(NoBold(), "The answer is **18**.")
+    assert not check_loose(NoBold(), "Work.\nThe **answer** is here.\nDone.")
+    # the first/last line leniency still applies
+    assert check_loose(NoBold(), "**Sure!**\nThe answer is 18.")
 
 
 def test_loose_still_fails_real_violations() -> None:

@@ -58,6 +58,16 @@ ADVERSARIAL = [
     "a-" * (LONG // 2),
     "\u00e9\u2019" * (LONG // 2),
     ".\n" + " " * LONG,
+    # openers without closers must not make the sentence scanner quadratic
+    "\\[" * (LONG // 2),
+    "$$ " * (LONG // 3),
+    "\\begin{align*}" * (LONG // 14),
+    "```" * (LONG // 3),
+    "\\(" * (LONG // 2),
+    "_{" * (LONG // 2),
+    "Step 1. " * (LONG // 8),
+    "U.S. " * (LONG // 5),
+    "a\n" * (LONG // 2),
 ]
 
 

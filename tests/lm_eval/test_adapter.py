@@ -169,8 +169,8 @@ def test_self_mode_uses_exactly_the_file(local_data: Path, tmp_path: Path,
     assert [d["id"] for d in docs] == ["2", "5"]
     assert all(d["constraint_source"] == "self" for d in docs)
     # the kind's own sentence is authoritative, not the file's "text"
-    assert docs[0]["constraints"][0]["text"] == "Answer in fewer than 300 words."
-    assert docs[0]["prompt"].endswith("- Answer in fewer than 300 words.")
+    assert docs[0]["constraints"][0]["text"] == "Use fewer than 300 words in your whole response."
+    assert docs[0]["prompt"].endswith("- Use fewer than 300 words in your whole response.")
     assert docs[1]["target"] == gsm8k_items[5].target
 
 
