@@ -1,7 +1,7 @@
 """Hostile answers are judged wrong within a few seconds and never hang or break the run.
 
 The bounds here are generous (the machine may be loaded); the tight figures are measured by
-``benchmarks/bench_math_verify.py``.
+``tests/perf/bench_math_verify.py``.
 """
 
 from __future__ import annotations

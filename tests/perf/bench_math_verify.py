@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_math_verify.py [--data-dir DIR] [--out benchmarks/RESULTS.md]
+    python tests/perf/bench_math_verify.py [--data-dir DIR] [--out tests/perf/RESULTS.md]
 
 The data folder is ``--data-dir`` or, without it, ``$SUSTAIN_DATA_DIR`` (one of the two is
 required).
@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO), str(REPO / "verifiers")]
 
 from sustain_verifiers._isolate import (  # noqa: E402
@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get(DATA_DIR_ENV) or None,
                         help=f"folder with math500/test.jsonl (default: ${DATA_DIR_ENV})")
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "RESULTS.md"))
+    parser.add_argument("--out", default=str(Path(__file__).with_name("RESULTS.md")))
     args = parser.parse_args(argv)
     if not args.data_dir:
         parser.error(f"give --data-dir or set {DATA_DIR_ENV}")
