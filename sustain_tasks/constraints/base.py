@@ -101,6 +101,11 @@ class Constraint(ABC):
         del fragment
         return True
 
+    def demands(self) -> tuple[str, ...]:
+        """Literal text every compliant output contains (none by default); the conflict check
+        refuses to combine this constraint with one that does not tolerate that text."""
+        return ()
+
     def tolerates(self, text: str) -> bool:
         """Whether a compliant output may contain ``text`` that another constraint demands.
 

@@ -7,7 +7,7 @@ Two constraints conflict when
   construction): both could be satisfied only by an unnatural output, one contradicts the
   other, or one makes the other nearly redundant; or
 - (value-dependent, only between instances) one demands literal text that the other forbids:
-  a kind that requires text exposes it through a ``demands() -> tuple[str, ...]`` method, and
+  a kind that requires text exposes it through :meth:`Constraint.demands`, and
   the other kind's ``tolerates()`` (by default its ``permits()``) refuses it. For example
   ``lexical:all_lowercase`` and ``lexical:starts_with`` with "Janet sells", or
   ``lexical:avoid_word`` "total" and ``lexical:include_word`` "total". The rule is applied in
@@ -19,9 +19,6 @@ constraint files.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 from sustain_tasks.constraints.base import Constraint
 
@@ -51,13 +48,7 @@ CONFLICTS: frozenset[frozenset[str]] = frozenset(
 
 def demanded_text(constraint: Constraint) -> tuple[str, ...]:
     """Literal text every output satisfying ``constraint`` contains (empty when none)."""
-    method: Callable[[], Any] | None = getattr(constraint, "demands", None)
-    if method is None or not callable(method):
-        return ()
-    found = method()
-    if not isinstance(found, tuple):
-        return ()
-    return tuple(t for t in found if isinstance(t, str) and t)
+    return tuple(t for t in constraint.demands() if t)
 
 
 def _forbids_demand(a: Constraint, b: Constraint) -> bool:
