@@ -162,7 +162,7 @@ def cmd_constraints(args: argparse.Namespace) -> int:
     from sustain_tasks.constraints import all_kinds, resolve_kinds
 
     kinds = all_kinds()
-    selected = resolve_kinds(args.kinds) if args.kinds else list(kinds)
+    selected = resolve_kinds(",".join(args.kinds)) if args.kinds else list(kinds)
     entries: list[dict[str, Any]] = []
     for kind in selected:
         cls = kinds[kind]
@@ -521,7 +521,7 @@ def _lm_eval_module() -> Any:
             from sustain_tasks.errors import MissingDependencyError
 
             if exc.name == "lm_eval":
-                raise MissingDependencyError("lm_eval",
+                raise MissingDependencyError("lm-eval[api]",
                                              purpose="the lm-eval integration") from None
             raise SustainError("the lm-eval integration (sustain_tasks.lm_eval) is not "
                                "available in this installation") from None
@@ -578,8 +578,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="The catalogue of constraint kinds: id, category, "
                                    "structural or semantic, and an example sentence.")
     p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument("--kinds", default=None, metavar="SPEC",
-                   help="only these ids or categories (comma-separated)")
+    p.add_argument("--kinds", nargs="+", default=None, metavar="SPEC",
+                   help="only these ids and/or categories (space- or comma-separated)")
     p.set_defaults(handler=cmd_constraints)
 
     p = sub.add_parser(
@@ -598,7 +598,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=1, choices=(1, 2, 3),
                    help="constraints per item (default 1)")
     p.add_argument("--kinds", nargs="+", default=None, metavar="SPEC",
-                   help="constraint ids and/or categories (default: the task's own)")
+                   help="constraint ids and/or categories, space- or comma-separated "
+                        "(default: the task's own)")
     p.add_argument("--seed", type=int, default=0, help="extraction seed (default 0)")
     p.add_argument("--limit", type=_positive_int, default=None, metavar="N",
                    help="only the first N outputs")

@@ -52,9 +52,19 @@ class MissingDataError(SustainError, FileNotFoundError):
 
 
 class MissingDependencyError(SustainError, ImportError):
-    """An optional dependency is not installed; the message says how to install it."""
+    """A dependency is missing or too old; the message says how to install it.
 
-    def __init__(self, module: str, extra: str | None = None, purpose: str = "") -> None:
-        hint = f"pip install 'sustainscore[{extra}]'" if extra else f"pip install {module}"
+    Args:
+        module: The distribution, optionally with a version requirement (``datasets>=4.7``).
+        extra: The sustainscore extra that provides it, for optional dependencies.
+        purpose: What it is needed for.
+        found: The version installed, when it is too old.
+    """
+
+    def __init__(self, module: str, extra: str | None = None, purpose: str = "",
+                 found: str | None = None) -> None:
+        hint = f"pip install 'sustainscore[{extra}]'" if extra else f"pip install -U '{module}'"
         what = f" (needed for {purpose})" if purpose else ""
-        super().__init__(f"the optional dependency '{module}' is not installed{what}; run: {hint}")
+        kind = "the optional dependency" if extra else "the dependency"
+        state = f"is too old (found {found})" if found else "is not installed"
+        super().__init__(f"{kind} '{module}' {state}{what}; run: {hint}")

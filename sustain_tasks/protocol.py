@@ -47,7 +47,7 @@ PLACEBO_SENTENCES: tuple[str, ...] = (
     "Several thousand items like this one are used by researchers to compare language models.",
 )
 """Neutral sentences: they state facts about the setting, ask for nothing, and name no task
-type, so one bank serves math problems, questions and code tasks alike."""
+type, so one bank serves math problems and questions alike."""
 
 
 def constrained_prompt(plain: str, constraints: Sequence[Constraint]) -> str:

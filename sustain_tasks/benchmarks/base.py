@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from sustain_tasks.benchmarks.data import HubSource, read_json_records, resolve_data_dir
-from sustain_tasks.constraints import Constraint, SourceContext, extract_constraints
+from sustain_tasks.constraints import (
+    DEFAULT_KINDS,
+    Constraint,
+    SourceContext,
+    extract_constraints,
+)
 from sustain_tasks.errors import SustainInputError
 
 __all__ = ["Benchmark", "Item", "Verdict"]
@@ -64,7 +69,7 @@ class Benchmark(ABC):
     hub: ClassVar[HubSource]
     local_file: ClassVar[str]
     """Path of the local data file relative to the data folder."""
-    default_kinds: ClassVar[tuple[str, ...]] = ("length", "format", "lexical", "content")
+    default_kinds: ClassVar[tuple[str, ...]] = DEFAULT_KINDS
     """Kind ids or categories used when the user names none."""
     breakdowns: ClassVar[tuple[str, ...]] = ()
     """Item metadata fields reports break the metrics down by (e.g. difficulty level)."""

@@ -28,6 +28,7 @@ from sustain_tasks.constraints.base import (
 )
 from sustain_tasks.constraints.conflicts import CONFLICTS, conflicts
 from sustain_tasks.constraints.extract import (
+    DEFAULT_KINDS,
     MAX_K,
     Rejection,
     admissible,
@@ -48,6 +49,7 @@ from sustain_tasks.constraints.registry import (
 __all__ = [
     "CATEGORIES",
     "CONFLICTS",
+    "DEFAULT_KINDS",
     "MAX_K",
     "STRUCTURAL_CATEGORIES",
     "Category",

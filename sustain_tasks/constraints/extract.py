@@ -22,6 +22,7 @@ from sustain_tasks.constraints.registry import all_kinds, resolve_kinds
 from sustain_tasks.errors import SustainInputError
 
 __all__ = [
+    "DEFAULT_KINDS",
     "MAX_K",
     "Rejection",
     "admissible",
@@ -31,6 +32,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_KINDS: tuple[str, ...] = ("length", "format", "lexical", "content")
+"""The categories drawn from when neither the user nor the task names any (prose outputs)."""
 
 MAX_K = 3
 """Largest number of constraints combined in one prompt."""
@@ -78,7 +82,7 @@ def extract_constraints(
     *,
     k: int = 1,
     kinds: str | Iterable[str] | None = None,
-    default_kinds: Sequence[str] = ("length", "format", "lexical", "content"),
+    default_kinds: Sequence[str] = DEFAULT_KINDS,
     rejections: list[Rejection] | None = None,
 ) -> list[Constraint]:
     """Up to ``k`` mutually compatible constraints that ``source`` already satisfies.

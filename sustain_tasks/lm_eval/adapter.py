@@ -194,7 +194,8 @@ def custom_dataset(**kwargs: Any) -> datasets.DatasetDict:
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise MissingDependencyError("datasets", purpose="the lm-eval tasks") from exc
     if not hasattr(datasets, "Json"):
-        raise MissingDependencyError("datasets>=4.7", purpose="the lm-eval tasks (Json feature)")
+        raise MissingDependencyError("datasets>=4.7", purpose="the lm-eval tasks (Json feature)",
+                                     found=getattr(datasets, "__version__", "unknown"))
     task, variant = (kwargs.get(key) for key in _RESERVED_KWARGS)
     if not isinstance(task, str) or not isinstance(variant, str):
         raise SustainInputError("the task configuration must set dataset_kwargs "

@@ -557,16 +557,17 @@ def read_lmeval_samples(path: Path, tick: Tick | None = None) -> ReadResult:
 
 # -- Inspect ---------------------------------------------------------------------------------
 
-def _inspect_api() -> tuple[Any, Any]:
+def _inspect_api() -> Any:
+    """Inspect's ``read_eval_log`` (imported only when a log is read)."""
     try:
-        from inspect_ai.log import read_eval_log, read_eval_log_samples
+        from inspect_ai.log import read_eval_log
     except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise MissingDependencyError("inspect_ai", purpose="reading Inspect logs") from exc
-    return read_eval_log, read_eval_log_samples
+        raise MissingDependencyError("inspect-ai", purpose="reading Inspect logs") from exc
+    return read_eval_log
 
 
 def _inspect_header(path: Path) -> Any:
-    read_eval_log, _ = _inspect_api()
+    read_eval_log = _inspect_api()
     try:
         return read_eval_log(str(path), header_only=True)
     except Exception as exc:
@@ -577,7 +578,7 @@ def _inspect_header(path: Path) -> Any:
 def _inspect_samples(path: Path, exclude: set[str]) -> list[Any]:
     """Every sample of a log (one read of the whole file: much faster than sample by sample;
     bulky fields the report does not need are left out)."""
-    read_eval_log, _ = _inspect_api()
+    read_eval_log = _inspect_api()
     try:
         log = read_eval_log(str(path), exclude_fields=exclude, resolve_attachments=True)
     except Exception as exc:  # any failure means the log is unreadable
