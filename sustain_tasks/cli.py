@@ -28,6 +28,7 @@ from typing import IO, Any, TextIO
 
 from sustain_tasks import __version__
 from sustain_tasks.errors import SustainError, SustainInputError
+from sustain_tasks.protocol import VARIANTS
 
 __all__ = ["Progress", "build_parser", "main"]
 
@@ -303,7 +304,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     compliance is over the items that have an output. Nothing to check at all (an empty
     outputs file, only other variants, only other ids) is an input error.
     """
-    from sustain_tasks.constraints import check_all
+    from sustain_tasks.constraints import assess
     from sustain_tasks.records import read_constraints_file, read_outputs_file
 
     sets = read_constraints_file(args.constraints)
@@ -345,13 +346,13 @@ def cmd_check(args: argparse.Namespace) -> int:
                 results.append({"id": item_id, "compliant": False, "compliant_loose": False,
                                 "results": [], "error": "no output for this id"})
                 continue
-            checks = check_all(cs.constraints, record.output)
-            for c in checks:
+            compliance = assess(cs.constraints, record.output)
+            for c in compliance.checks:
                 per_kind.setdefault(c.kind, []).append(c.strict)
             entry: dict[str, Any] = {"id": item_id,
-                                     "compliant": all(c.strict for c in checks),
-                                     "compliant_loose": all(c.loose for c in checks),
-                                     "results": [c.to_dict() for c in checks]}
+                                     "compliant": compliance.strict,
+                                     "compliant_loose": compliance.loose,
+                                     "results": [c.to_dict() for c in compliance.checks]}
             if not record.output.strip():
                 empty.append(item_id)
                 entry["note"] = "empty output"
@@ -614,7 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--constraints", required=True, metavar="FILE.jsonl")
     p.add_argument("--outputs", required=True, metavar="FILE.jsonl")
     p.add_argument("--variant", default="constrained",
-                   choices=("plain", "constrained", "placebo", "retest"),
+                   choices=VARIANTS,
                    help="which outputs to check when lines carry a variant "
                         "(default constrained; unlabelled lines are always used)")
     p.add_argument("--format", choices=("table", "json"), default="table")

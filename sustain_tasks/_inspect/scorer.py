@@ -16,7 +16,7 @@ from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
 from sustain_tasks.benchmarks import Benchmark, Item, Verdict, get_benchmark
-from sustain_tasks.constraints import Constraint, check_all, constraint_from_record
+from sustain_tasks.constraints import Constraint, assess, constraint_from_record
 from sustain_tasks.errors import SustainError
 
 from .context import STORE_KEY
@@ -69,11 +69,11 @@ def score_record(bench: Benchmark, record: dict[str, Any], target: str,
     value["plain_f1"] = plain.score
     per_constraint: list[dict[str, Any]] = []
     if second is not None and second_variant == "constrained":
-        checks = check_all(constraints, str(second_output))
-        per_constraint = [c.to_dict() for c in checks]
+        compliance = assess(constraints, str(second_output))
+        per_constraint = [c.to_dict() for c in compliance.checks]
         value["constrained"] = _flag(second.correct)
-        value["compliant"] = _flag(all(c.strict for c in checks))
-        value["compliant_loose"] = _flag(all(c.loose for c in checks))
+        value["compliant"] = _flag(compliance.strict)
+        value["compliant_loose"] = _flag(compliance.loose)
         value["constrained_f1"] = second.score
     elif second is not None and second_variant in ("placebo", "retest"):
         value[str(second_variant)] = _flag(second.correct)

@@ -54,11 +54,13 @@ __all__ = [
     "STRUCTURAL_CATEGORIES",
     "Category",
     "CheckResult",
+    "Compliance",
     "Constraint",
     "Rejection",
     "SourceContext",
     "admissible",
     "all_kinds",
+    "assess",
     "check_all",
     "check_loose",
     "conflicts",
@@ -103,3 +105,21 @@ def check_all(constraints: Sequence[Constraint], output: str) -> list[CheckResul
         loose = strict or (not blank and check_loose(c, output))
         results.append(CheckResult(c.kind, c.describe(), strict, loose))
     return results
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """Compliance of one output with a set of constraints: each check, and all of them."""
+
+    checks: tuple[CheckResult, ...]
+    strict: bool
+    """Every constraint satisfied by the output as it is."""
+    loose: bool
+    """Every constraint satisfied by the output or one of its loose variants."""
+
+
+def assess(constraints: Sequence[Constraint], output: str) -> Compliance:
+    """Check ``output`` against every constraint (:func:`check_all`) and combine the results;
+    the harness adapters and the command line all report compliance from this."""
+    checks = tuple(check_all(constraints, output))
+    return Compliance(checks, all(c.strict for c in checks), all(c.loose for c in checks))

@@ -45,7 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from sustain_tasks.benchmarks import Benchmark, Item, Verdict, get_benchmark
-from sustain_tasks.constraints import Constraint, check_all, constraint_from_record
+from sustain_tasks.constraints import Constraint, assess, constraint_from_record
 from sustain_tasks.errors import MissingDependencyError, SustainInputError
 from sustain_tasks.lm_eval import exit_on_input_error
 from sustain_tasks.protocol import constrained_prompt
@@ -317,7 +317,7 @@ def process_results(doc: Mapping[str, Any], results: Sequence[Any]) -> dict[str,
         records = doc.get("constraints") or []
         constraints = [constraint_from_record(r, field=f"doc.constraints[{i}]")
                        for i, r in enumerate(records)]
-        checks = check_all(constraints, raw)
-        metrics["compliance"] = 1.0 if all(c.strict for c in checks) else 0.0
-        metrics["compliance_loose"] = 1.0 if all(c.loose for c in checks) else 0.0
+        compliance = assess(constraints, raw)
+        metrics["compliance"] = 1.0 if compliance.strict else 0.0
+        metrics["compliance_loose"] = 1.0 if compliance.loose else 0.0
     return metrics

@@ -188,37 +188,23 @@ class TaskReport:
         """The metric fields (no identity, breakdowns or comparisons); also the object of
         each group in ``by_metadata``."""
         d: dict[str, Any] = {"n_items": self.n_items}
-        _put(d, "plain", "plain_accuracy", "plain_ci", self.plain)
-        _put(d, "constrained", "constrained_accuracy", "constrained_ci", self.constrained)
-        d["n_sustain"] = self.sustain.n
-        d["n_sustained"] = self.sustain.k
-        d["sustain_score"] = self.sustain.value
-        d["sustain_ci_low"] = self.sustain.ci_low
-        d["sustain_ci_high"] = self.sustain.ci_high
+        _put(d, "n_plain", "plain_accuracy", "plain_ci", self.plain, k_key="plain_correct")
+        _put(d, "n_constrained", "constrained_accuracy", "constrained_ci", self.constrained,
+             k_key="constrained_correct")
+        _put(d, "n_sustain", "sustain_score", "sustain_ci", self.sustain, k_key="n_sustained")
         d["drop"] = self.drop
         d["n_plain_correct_without_constrained"] = self.n_plain_correct_without_constrained
         d["n_plain_correct_no_constraint"] = self.n_plain_correct_no_constraint
-        d["n_compliance"] = self.compliance.n
-        d["compliance"] = self.compliance.value
-        d["compliance_ci_low"] = self.compliance.ci_low
-        d["compliance_ci_high"] = self.compliance.ci_high
-        d["n_compliance_loose"] = self.compliance_loose.n
-        d["compliance_loose"] = self.compliance_loose.value
-        d["compliance_loose_ci_low"] = self.compliance_loose.ci_low
-        d["compliance_loose_ci_high"] = self.compliance_loose.ci_high
+        _put(d, "n_compliance", "compliance", "compliance_ci", self.compliance)
+        _put(d, "n_compliance_loose", "compliance_loose", "compliance_loose_ci",
+             self.compliance_loose)
         d["n_paired"] = self.n_paired
         d["mcnemar_b"] = self.mcnemar_b
         d["mcnemar_c"] = self.mcnemar_c
         d["mcnemar_p"] = self.mcnemar_p
         d["mcnemar_note"] = self.mcnemar_note
-        d["n_retest"] = self.retest.n
-        d["retest_retention"] = self.retest.value
-        d["retest_ci_low"] = self.retest.ci_low
-        d["retest_ci_high"] = self.retest.ci_high
-        d["n_placebo"] = self.placebo.n
-        d["placebo_retention"] = self.placebo.value
-        d["placebo_ci_low"] = self.placebo.ci_low
-        d["placebo_ci_high"] = self.placebo.ci_high
+        _put(d, "n_retest", "retest_retention", "retest_ci", self.retest)
+        _put(d, "n_placebo", "placebo_retention", "placebo_ci", self.placebo)
         d["adjusted_interference"] = self.adjusted_interference
         for name, m in (("plain_f1", self.plain_f1), ("constrained_f1", self.constrained_f1),
                         ("sustain_f1", self.sustain_f1)):
@@ -246,10 +232,13 @@ class TaskReport:
         return d
 
 
-def _put(d: dict[str, Any], n_name: str, value_name: str, ci: str, r: Rate) -> None:
-    d[f"n_{n_name}"] = r.n
-    d[f"{n_name}_correct"] = r.k
-    d[value_name] = r.value
+def _put(d: dict[str, Any], n_key: str, value_key: str, ci: str, r: Rate, *,
+         k_key: str | None = None) -> None:
+    """Write a rate as its n (and k), value and Wilson interval fields, in that order."""
+    d[n_key] = r.n
+    if k_key is not None:
+        d[k_key] = r.k
+    d[value_key] = r.value
     d[f"{ci}_low"] = r.ci_low
     d[f"{ci}_high"] = r.ci_high
 
