@@ -14,6 +14,8 @@ BENCHMARKS: dict[str, str] = {
     "gsm8k": "sustain_tasks.benchmarks.gsm8k:GSM8K",
     "math500": "sustain_tasks.benchmarks.math500:MATH500",
     "hotpotqa": "sustain_tasks.benchmarks.hotpotqa:HotpotQA",
+    "humaneval": "sustain_tasks.benchmarks.humaneval:HumanEval",
+    "mbpp": "sustain_tasks.benchmarks.mbpp:MBPP",
 }
 """Benchmark name → ``module:Class``."""
 
