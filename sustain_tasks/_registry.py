@@ -20,9 +20,11 @@ from inspect_ai import task
 from sustain_tasks._inspect.modelapi import sustain
 from sustain_tasks.gsm8k import gsm8k
 from sustain_tasks.hotpotqa import hotpotqa
+from sustain_tasks.humaneval import humaneval
 from sustain_tasks.math500 import math500
+from sustain_tasks.mbpp import mbpp
 
-__all__ = ["gsm8k", "hotpotqa", "math500", "sustain"]
+__all__ = ["gsm8k", "hotpotqa", "humaneval", "math500", "mbpp", "sustain"]
 
 PACKAGE = "sustain_tasks"
 
@@ -37,5 +39,5 @@ def _namespaced(task_fn: Callable[..., Any]) -> None:
         task(name=f"{PACKAGE}/{name}")(getattr(task_fn, "__wrapped__", task_fn))
 
 
-for _task_fn in (gsm8k, math500, hotpotqa):
+for _task_fn in (gsm8k, math500, hotpotqa, humaneval, mbpp):
     _namespaced(_task_fn)

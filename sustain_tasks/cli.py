@@ -19,6 +19,7 @@ import argparse
 import difflib
 import importlib
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -145,6 +146,14 @@ def _aligned(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+def _cell(value: Any, width: int = 40) -> str:
+    """``value`` on one line of at most ``width`` characters (code spans many lines)."""
+    if value is None:
+        return "-"
+    text = " ".join(str(value).split())
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
 def _json_line(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
@@ -260,18 +269,18 @@ def cmd_extract(args: argparse.Namespace) -> int:
     per_kind: Counter[str] = Counter()
     n_correct = 0
     with Progress("extracting", len(outputs), enabled=enabled) as progress:
-        for record in outputs:
-            item = items[record.item_id]
-            verdict = benchmark.verify(record.output, item.target, item)
-            progress.tick()
-            if not verdict.correct:
-                continue
-            n_correct += 1
-            constraints = benchmark.constraints_for(item, record.output, k=args.k,
-                                                    kinds=kinds, seed=args.seed)
-            if constraints:
-                sets.append(ConstraintSet(item.id, benchmark.name, source, tuple(constraints)))
-                per_kind.update(c.kind for c in constraints)
+        verdicts = _verify_batches(benchmark, [(r.output, items[r.item_id].target,
+                                                items[r.item_id]) for r in outputs], progress)
+    for record, verdict in zip(outputs, verdicts, strict=True):
+        if not verdict.correct:
+            continue
+        item = items[record.item_id]
+        n_correct += 1
+        constraints = benchmark.constraints_for(item, record.output, k=args.k,
+                                                kinds=kinds, seed=args.seed)
+        if constraints:
+            sets.append(ConstraintSet(item.id, benchmark.name, source, tuple(constraints)))
+            per_kind.update(c.kind for c in constraints)
     write_constraints_file(args.out, sets)
     origin = "reference solutions" if args.reference else str(source_file)
     _note(f"sustain extract: {benchmark.name}, source {source} ({origin})")
@@ -396,13 +405,26 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 # -- verify ----------------------------------------------------------------------------------
 
+def _verify_batches(benchmark: Any, jobs: Sequence[tuple[str, str, Any]],
+                    progress: Progress) -> list[Any]:
+    """Verdicts for ``jobs`` in input order, in batches so progress moves on long inputs."""
+    verdicts: list[Any] = []
+    size = max(1, int(benchmark.batch_size))  # code runs in parallel within a batch
+    for start in range(0, len(jobs), size):
+        batch = jobs[start:start + size]
+        verdicts += benchmark.verify_many(batch)
+        progress.tick(len(batch))
+    return verdicts
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from sustain_tasks.benchmarks import get_benchmark
     from sustain_tasks.records import OutputRecord, read_outputs_file
     from sustain_tasks.report.stats import mean
 
     benchmark = get_benchmark(args.task)
-    records = read_outputs_file(args.outputs)
+    # the same id may appear many times (e.g. several samples per problem): one verdict each
+    records = read_outputs_file(args.outputs, allow_duplicates=True)
     items: dict[str, Any] = {}
     if any(r.target is None for r in records):
         benchmark, items = _load_items(args.task, args.data_dir)
@@ -420,9 +442,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
                                                "answer")
     out: list[dict[str, Any]] = []
     with Progress("verifying", len(jobs), enabled=_progress_enabled(args)) as progress:
-        for r, item, target in jobs:
-            verdict = benchmark.verify(r.output, target, item)
-            progress.tick()
+        verdicts = _verify_batches(benchmark, [(r.output, target, item)
+                                               for r, item, target in jobs], progress)
+        for (r, _, _), verdict in zip(jobs, verdicts, strict=True):
             entry: dict[str, Any] = {"id": r.id}
             if r.variant is not None:
                 entry["variant"] = r.variant
@@ -435,10 +457,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for e in out:
         by_variant.setdefault(e.get("variant", "all"), []).append(e)
     summary = []
+    from sustain_tasks.benchmarks.code import CodeBenchmark
+
+    label = "pass rate" if isinstance(benchmark, CodeBenchmark) else "accuracy"
     for v, entries in by_variant.items():
         which = "" if v == "all" else f" ({v})"
         correct = sum(1 for e in entries if e["correct"])
-        summary.append(f"accuracy{which}: {_fmt_rate(correct, len(entries))}")
+        summary.append(f"{label}{which}: {_fmt_rate(correct, len(entries))}")
         graded = mean(e.get("score") for e in entries)
         if graded.n:
             summary.append(f"mean score{which}: {graded}")
@@ -455,7 +480,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         rows = [[e["id"], *([e.get("variant", "-")] if has_variant else []),
                  "yes" if e["correct"] else "no",
                  *([f"{e['score']:.3f}" if "score" in e else "-"] if has_score else []),
-                 "-" if e["extracted"] is None else str(e["extracted"]), str(e["detail"])]
+                 _cell(e["extracted"]), _cell(e["detail"], 120)]
                 for e in out]
         print(_aligned(header, rows))
         print()
@@ -560,6 +585,21 @@ def _add_progress(p: argparse.ArgumentParser) -> None:
                         "terminal)")
 
 
+def _add_unsafe(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--unsafe-no-isolation", action="store_true",
+                   help="code tasks: when bubblewrap is missing, run model-written code "
+                        "WITHOUT isolation (it can read your files, use the network and "
+                        "your credentials; resource limits still apply). Only for code you "
+                        "trust. Same as SUSTAIN_UNSAFE_EXECUTION=1")
+
+
+def _allow_unsafe(args: argparse.Namespace) -> None:
+    if getattr(args, "unsafe_no_isolation", False):
+        from sustain_verifiers.execution import UNSAFE_ENV
+
+        os.environ[UNSAFE_ENV] = "1"
+
+
 def _add_data_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", metavar="DIR", default=None,
                    help="folder with the local data files (default: $SUSTAIN_DATA_DIR, else "
@@ -605,6 +645,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive_int, default=None, metavar="N",
                    help="only the first N outputs")
     _add_data_dir(p)
+    _add_unsafe(p)
     _add_progress(p)
     p.set_defaults(handler=cmd_extract)
 
@@ -630,6 +671,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs", required=True, metavar="FILE.jsonl")
     p.add_argument("--format", choices=("table", "json"), default="table")
     _add_data_dir(p)
+    _add_unsafe(p)
     _add_progress(p)
     p.set_defaults(handler=cmd_verify)
 
@@ -680,6 +722,11 @@ def _worker_startup_error(exc: BaseException) -> bool:
     return isolate is not None and isinstance(exc, isolate.WorkerStartupError)
 
 
+def _sandbox_error(exc: BaseException) -> bool:
+    execution = sys.modules.get("sustain_verifiers.execution")
+    return execution is not None and isinstance(exc, execution.SandboxError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``sustain``; returns the exit status (2 for input errors)."""
     try:
@@ -699,6 +746,7 @@ def _main(argv: Sequence[str] | None) -> int:
         except SystemExit as exc:  # --help, --version, usage errors
             return exc.code if isinstance(exc.code, int) else EXIT_ERROR
         handler: Callable[[argparse.Namespace], int] = args.handler
+        _allow_unsafe(args)
         return handler(args)
     except SustainError as exc:
         print(f"sustain: error: {exc}", file=sys.stderr)
@@ -714,6 +762,9 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"sustain: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_ERROR
     except RuntimeError as exc:
+        if _sandbox_error(exc):
+            print(f"sustain: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
         if not _worker_startup_error(exc):
             raise
         # a verifier's worker process could not start: an installation problem

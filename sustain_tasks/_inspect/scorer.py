@@ -9,6 +9,7 @@ re-running anything.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import anyio
@@ -31,7 +32,7 @@ from .metrics import (
     sustain_score,
 )
 from .solver import sample_item_id
-from .verdicts import verify
+from .verdicts import verify, verify_async
 
 __all__ = ["SCORE_KEYS", "score_record", "sustain_scorer"]
 
@@ -46,12 +47,20 @@ def _flag(ok: bool) -> float:
     return 1.0 if ok else 0.0
 
 
+def _judge(bench: Benchmark, output: str, target: str, item: Item | None,
+           known: Mapping[str, Verdict] | None) -> Verdict:
+    if known is not None and output in known:
+        return known[output]
+    return verify(bench, output, target, item)
+
+
 def score_record(bench: Benchmark, record: dict[str, Any], target: str,
-                 item: Item | None) -> Score:
-    """The score of one sample from the solver's record (see ``context.STORE_KEY``)."""
+                 item: Item | None, verdicts: Mapping[str, Verdict] | None = None) -> Score:
+    """The score of one sample from the solver's record (see ``context.STORE_KEY``);
+    ``verdicts`` maps outputs already judged (e.g. in an Inspect sandbox) to their verdicts."""
     mode = str(record.get("mode") or "plain")
     plain_output = str(record.get("plain_output") or "")
-    plain = verify(bench, plain_output, target, item)
+    plain = _judge(bench, plain_output, target, item, verdicts)
     constraints: list[Constraint] = [
         constraint_from_record(c, field=f"store.{STORE_KEY}.constraints")
         for c in record.get("constraints") or []
@@ -60,7 +69,7 @@ def score_record(bench: Benchmark, record: dict[str, Any], target: str,
     second_output = record.get("second_output")
     second: Verdict | None = None
     if second_variant is not None and second_output is not None:
-        second = verify(bench, str(second_output), target, item)
+        second = _judge(bench, str(second_output), target, item, verdicts)
 
     value: dict[str, float | int | None] = dict.fromkeys(SCORE_KEYS)
     value["plain"] = _flag(plain.correct)
@@ -118,13 +127,16 @@ def _explain(value: dict[str, float | int | None]) -> str:
 
 @scorer(metrics=[plain_accuracy(), constrained_accuracy(), sustain_score(), compliance(),
                  compliance_loose(), n_sustain()])
-def sustain_scorer(benchmark: str, data_dir: str | None = None) -> Scorer:
+def sustain_scorer(benchmark: str, data_dir: str | None = None,
+                   sandbox: str | None = None) -> Scorer:
     """Score the generations the SustainScore solver recorded for each sample.
 
     Args:
         benchmark: Benchmark name (``gsm8k``, ...).
         data_dir: Local data folder (else ``$SUSTAIN_DATA_DIR``, else the hub); used to find
             the item when its verifier needs more than the target.
+        sandbox: Run code benchmarks' tests in this Inspect sandbox (None: the package's own
+            isolated runner).
     """
     bench = get_benchmark(benchmark)
 
@@ -136,9 +148,16 @@ def sustain_scorer(benchmark: str, data_dir: str | None = None) -> Scorer:
             item: Item | None = item_index(bench, data_dir).get(sample_item_id(state))
         except SustainError:  # verifiers that need more than the target say so
             item = None
+        verdicts: dict[str, Verdict] = {}
         with located_errors():
-            # verifiers may take a while (sympy, sandboxed tests): keep the event loop free
+            if sandbox is not None:
+                for key in ("plain_output", "second_output"):
+                    output = record.get(key)
+                    if output is not None and str(output) not in verdicts:
+                        verdicts[str(output)] = await verify_async(
+                            bench, str(output), target.text, item, sandbox)
+            # verifiers may take a while (sympy, test runs): keep the event loop free
             return await anyio.to_thread.run_sync(score_record, bench, record, target.text,
-                                                  item)
+                                                  item, verdicts)
 
     return score

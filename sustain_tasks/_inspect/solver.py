@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import anyio
 from inspect_ai.model import ChatMessageUser
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
@@ -29,7 +28,7 @@ from sustain_tasks.protocol import Mode, Variant, constrained_prompt, placebo_pr
 from .context import META_ITEM_ID, STORE_KEY
 from .dataset import item_index
 from .errors import located_errors
-from .verdicts import verify
+from .verdicts import verify_async
 
 __all__ = ["SECOND_VARIANT", "sample_item_id", "sustain_solver"]
 
@@ -57,6 +56,7 @@ def sustain_solver(
     kinds: list[str] | None = None,
     seed: int = 0,
     data_dir: str | None = None,
+    sandbox: str | None = None,
 ) -> Solver:
     """Run the SustainScore protocol of ``mode`` on each sample of ``benchmark``.
 
@@ -67,6 +67,8 @@ def sustain_solver(
         kinds: Constraint ids and/or categories; None uses the benchmark's default.
         seed: Seed of every choice made during constraint extraction.
         data_dir: Local data folder (else ``$SUSTAIN_DATA_DIR``, else the hub).
+        sandbox: Run code benchmarks' tests in this Inspect sandbox (None: the package's own
+            isolated runner).
     """
     bench = get_benchmark(benchmark)
     second_variant = SECOND_VARIANT[mode]
@@ -104,9 +106,7 @@ def sustain_solver(
         if mode == "reference":
             constraints = constraints_from_reference(item)
             record["constraint_source"] = "reference"
-        elif (await anyio.to_thread.run_sync(verify, bench, plain_output, item.target,
-                                             item)).correct:
-            # verifiers may take a while (sympy, sandboxed tests): keep the event loop free
+        elif (await verify_async(bench, plain_output, item.target, item, sandbox)).correct:
             constraints = bench.constraints_for(item, plain_output, k=k, kinds=kinds,
                                                 seed=seed)
             record["constraint_source"] = "self"

@@ -45,6 +45,7 @@ class TaskArgs:
     kinds: list[str] | None
     seed: int
     data_dir: str | None
+    sandbox: str | None = None
 
 
 def _int_arg(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:
@@ -79,7 +80,7 @@ def _kinds_arg(kinds: Any, default: Sequence[str]) -> list[str] | None:
 
 
 def validate_args(benchmark: str, mode: Any = "self", k: Any = 1, kinds: Any = None,
-                  seed: Any = 0, data_dir: Any = None) -> TaskArgs:
+                  seed: Any = 0, data_dir: Any = None, sandbox: Any = None) -> TaskArgs:
     """Check the task arguments; a :class:`SustainInputError` names the bad one."""
     bench = get_benchmark(benchmark)
     if not isinstance(mode, str) or mode.strip().lower() not in MODES:
@@ -96,7 +97,19 @@ def validate_args(benchmark: str, mode: Any = "self", k: Any = 1, kinds: Any = N
         if path is None:
             raise SustainInputError(f"folder {data_dir} does not exist", field="data_dir")
         folder = str(path.resolve())
-    return TaskArgs(checked_mode, checked_k, checked_kinds, checked_seed, folder)
+    checked_sandbox: str | None = None
+    if sandbox not in (None, ""):
+        from sustain_tasks.benchmarks.code import CodeBenchmark
+
+        if not isinstance(sandbox, str) or not sandbox.strip():
+            raise SustainInputError(f"must be an Inspect sandbox type such as docker, got "
+                                    f"{sandbox!r}", field="sandbox")
+        if not isinstance(bench, CodeBenchmark):
+            raise SustainInputError(f"{bench.name} runs no code; only the code benchmarks take "
+                                    "a sandbox", field="sandbox")
+        checked_sandbox = sandbox.strip()
+    return TaskArgs(checked_mode, checked_k, checked_kinds, checked_seed, folder,
+                    checked_sandbox)
 
 
 def mode_metrics(mode: Mode, graded: bool = False) -> list[Metric | dict[str, list[Metric]]]:
@@ -122,6 +135,7 @@ def build_task(
     seed: int = 0,
     data_dir: str | None = None,
     *,
+    sandbox: str | None = None,
     limit: int | None = None,
 ) -> Task:
     """The Inspect task ``sustain_<benchmark_name>`` in the given mode.
@@ -135,11 +149,13 @@ def build_task(
         seed: Seed of every choice made during constraint extraction.
         data_dir: Folder holding the local data files; None uses ``$SUSTAIN_DATA_DIR`` when
             set, else the Hugging Face hub.
+        sandbox: Code benchmarks only: run the tests in this Inspect sandbox (``docker``,
+            ...) instead of the package's own isolated runner.
         limit: Load only the first ``limit`` items (Inspect's ``--limit`` also works).
     """
     with located_errors(setup=True):
         bench = get_benchmark(benchmark_name)
-        args = validate_args(bench.name, mode, k, kinds, seed, data_dir)
+        args = validate_args(bench.name, mode, k, kinds, seed, data_dir, sandbox)
         items = item_index(bench, args.data_dir).items
         if limit is not None:
             items = items[:_int_arg("limit", limit, 0)]
@@ -147,9 +163,10 @@ def build_task(
         name=f"sustain_{bench.name}",
         dataset=items_dataset(bench, items),
         solver=sustain_solver(bench.name, mode=args.mode, k=args.k, kinds=args.kinds,
-                              seed=args.seed, data_dir=args.data_dir),
-        scorer=sustain_scorer(bench.name, data_dir=args.data_dir),
+                              seed=args.seed, data_dir=args.data_dir, sandbox=args.sandbox),
+        scorer=sustain_scorer(bench.name, data_dir=args.data_dir, sandbox=args.sandbox),
         metrics=mode_metrics(args.mode, bench.graded),
+        sandbox=args.sandbox,
         metadata={"benchmark": bench.name, "mode": args.mode, "k": args.k,
                   "kinds": args.kinds, "seed": args.seed},
     )

@@ -1,20 +1,31 @@
 """Task verdicts shared between the solver and the scorer of one process.
 
 In ``self``, ``placebo`` and ``retest`` modes the solver judges the plain output (to decide
-whether the item enters S) and the scorer judges it again. Both ask :func:`verify`, which
-remembers recent verdicts by benchmark, item, target and output: a slow symbolic comparison
-(bounded by the verifier's timeout) is paid once, and the two always agree. A new process
+whether the item enters S) and the scorer judges it again. Both ask :func:`verify` (or
+:func:`verify_async`), which remembers recent verdicts by benchmark, item, target and output:
+a slow symbolic comparison or test run is paid once, and the two always agree. A new process
 (``inspect score`` on a saved log) judges afresh.
+
+Code benchmarks run their tests in the package's own isolated runner by default; with the task
+argument ``sandbox`` (e.g. ``docker``) :func:`verify_async` runs the same driver in Inspect's
+sandbox of the sample instead (``sandbox().exec``), and judges its output the same way.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
+import time
 from collections import OrderedDict
+
+import anyio
 
 from sustain_tasks.benchmarks import Benchmark, Item, Verdict
 
-__all__ = ["CACHE_SIZE", "clear_verdicts", "verify"]
+__all__ = ["CACHE_SIZE", "SANDBOX_PYTHON", "clear_verdicts", "verify", "verify_async"]
+
+SANDBOX_PYTHON = "python3"
+"""The interpreter that runs tests inside an Inspect sandbox (it must be on the sandbox's PATH)."""
 
 CACHE_SIZE = 2048
 """Verdicts kept (the most recently used); far more than the samples running at once."""
@@ -24,22 +35,84 @@ _CACHE: OrderedDict[_Key, Verdict] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def verify(bench: Benchmark, output: str, target: str, item: Item | None) -> Verdict:
-    """``bench.verify(output, target, item)``, remembered (thread-safe; may block on the
-    verifier, so call it from a worker thread inside an event loop)."""
-    key: _Key = (bench.name, item.id if item is not None else None, target, output)
+def _key(bench: Benchmark, output: str, target: str, item: Item | None) -> _Key:
+    return (bench.name, item.id if item is not None else None, target, output)
+
+
+def _remembered(key: _Key) -> Verdict | None:
     with _LOCK:
         verdict = _CACHE.get(key)
         if verdict is not None:
             _CACHE.move_to_end(key)
-            return verdict
+        return verdict
+
+
+def verify(bench: Benchmark, output: str, target: str, item: Item | None) -> Verdict:
+    """``bench.verify(output, target, item)``, remembered (thread-safe; may block on the
+    verifier, so call it from a worker thread inside an event loop)."""
+    key = _key(bench, output, target, item)
+    verdict = _remembered(key)
+    if verdict is not None:
+        return verdict
     verdict = bench.verify(output, target, item)
+    _remember(key, verdict)
+    return verdict
+
+
+def _remember(key: _Key, verdict: Verdict) -> None:
     with _LOCK:
         _CACHE[key] = verdict
         _CACHE.move_to_end(key)
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
+
+
+async def verify_async(bench: Benchmark, output: str, target: str, item: Item | None,
+                       sandbox: str | None = None) -> Verdict:
+    """:func:`verify` without blocking the event loop; with ``sandbox`` (code benchmarks
+    only), the tests run in the active sample's Inspect sandbox."""
+    if sandbox is None:
+        return await anyio.to_thread.run_sync(verify, bench, output, target, item)
+    key = _key(bench, output, target, item)
+    verdict = _remembered(key)
+    if verdict is None:
+        verdict = await _verify_in_sandbox(bench, output, target, item)
+        _remember(key, verdict)
     return verdict
+
+
+async def _verify_in_sandbox(bench: Benchmark, output: str, target: str,
+                             item: Item | None) -> Verdict:
+    from inspect_ai.util import OutputLimitExceededError, sandbox
+    from sustain_verifiers.execution import driver_source, interpret_run, request_payload
+
+    from sustain_tasks.benchmarks.code import CodeBenchmark
+
+    if not isinstance(bench, CodeBenchmark):
+        raise TypeError(f"{bench.name} runs no code: it has no use for a sandbox")
+    job = bench.test_job(output, target, item)
+    if job.verdict is not None:
+        return job.verdict
+    limits = bench.limits
+    token = secrets.token_hex(16)
+    payload = request_payload(job.program or "", job.tests, limits, token)
+    start = time.perf_counter()
+    exit_code: int | None = None
+    stdout = stderr = ""
+    timed_out = False
+    try:
+        result = await sandbox().exec([SANDBOX_PYTHON, "-I", "-B", "-c", driver_source()],
+                                      input=payload, timeout=max(1, round(limits.timeout)))
+        exit_code, stdout, stderr = result.returncode, result.stdout, result.stderr
+    except TimeoutError:
+        timed_out = True
+    except OutputLimitExceededError as exc:
+        exit_code, stdout = 1, exc.truncated_output or ""
+        stderr = "output limit of the sandbox exceeded"
+    run = interpret_run(token=token, exit_code=exit_code, stdout=stdout, stderr=stderr,
+                        timed_out=timed_out, seconds=time.perf_counter() - start,
+                        limits=limits, isolation="inspect-sandbox")
+    return bench.judge(job, run)
 
 
 def clear_verdicts() -> None:

@@ -73,6 +73,9 @@ class Benchmark(ABC):
     """Kind ids or categories used when the user names none."""
     breakdowns: ClassVar[tuple[str, ...]] = ()
     """Item metadata fields reports break the metrics down by (e.g. difficulty level)."""
+    batch_size: ClassVar[int] = 1
+    """Outputs the command line judges per :meth:`verify_many` call (more when it runs them in
+    parallel)."""
     graded: ClassVar[bool] = False
     """True when :meth:`verify` also returns a graded ``Verdict.score`` (token F1 for QA)."""
 
@@ -131,6 +134,14 @@ class Benchmark(ABC):
     def verify_strict(self, output: str, target: str, item: Item | None = None) -> Verdict:
         """Judge only answers in the exact format the prompt asks for (default: as verify)."""
         return self.verify(output, target, item)
+
+    def verify_many(self, jobs: Sequence[tuple[str, str, Item | None]], *,
+                    strict: bool = False) -> list[Verdict]:
+        """Verdicts for many ``(output, target, item)`` triples, in input order (with
+        ``strict``, as :meth:`verify_strict`). Benchmarks that run code override it to run in
+        parallel."""
+        judge = self.verify_strict if strict else self.verify
+        return [judge(output, target, item) for output, target, item in jobs]
 
     @abstractmethod
     def final_answer(self, output: str) -> str | None:

@@ -67,6 +67,7 @@ class CodeBenchmark(Benchmark):
     default_kinds: ClassVar[tuple[str, ...]] = CODE_DEFAULT_KINDS
     limits: ClassVar[Limits] = DEFAULT_LIMITS
     """Bounds of each test run."""
+    batch_size: ClassVar[int] = 64
 
     # -- what a subclass provides -----------------------------------------------------------
     def entry_point(self, item: Item | None) -> str | None:

@@ -41,6 +41,14 @@ CONFLICTS: frozenset[frozenset[str]] = frozenset(
         ("format:boxed_answer", "format:final_line_prefix"),
         ("format:boxed_answer", "content:answer_length"),
         ("format:final_line_prefix", "content:answer_length"),
+        # code: a rule and its opposite
+        ("code:no_imports", "code:only_imports"),
+        ("code:docstring", "code:no_docstring"),
+        # using and avoiding constructs: contradictory for one construct, and one prompt
+        # should not stack two rules about control flow
+        ("code:uses_construct", "code:avoids_construct"),
+        # lines of an answer that is mostly one function and lines of that function
+        ("code:max_function_lines", "length:max_lines"),
     ]
 )
 """Unordered pairs of kind ids that are never combined."""

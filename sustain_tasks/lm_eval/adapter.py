@@ -270,10 +270,22 @@ def _raw_text(response: Any) -> str:
 def _make_filter(name: FilterName, strict: bool) -> Callable[[Any, Any], list[FilteredAnswer]]:
     def apply(resps: Sequence[Sequence[Any]], docs: Sequence[Mapping[str, Any]]
               ) -> list[FilteredAnswer]:
+        raws = [_raw_text(responses) for responses in resps]
+        if len(raws) != len(docs):
+            raise ValueError(f"{len(raws)} responses for {len(docs)} documents")
+        # one batch per benchmark, so benchmarks that run code run it in parallel
+        verdicts: list[Verdict | None] = [None] * len(docs)
+        by_task: dict[str, list[int]] = {}
+        for i, doc in enumerate(docs):
+            by_task.setdefault(str(doc["task"]), []).append(i)
+        for task, indexes in by_task.items():
+            jobs = [(raws[i], str(docs[i]["target"]), doc_item(docs[i])) for i in indexes]
+            for i, judged in zip(indexes, get_benchmark(task).verify_many(jobs, strict=strict),
+                                 strict=True):
+                verdicts[i] = judged
         out = []
-        for responses, doc in zip(resps, docs, strict=True):
-            raw = _raw_text(responses)
-            verdict = _verdict(doc, raw, strict)
+        for raw, verdict in zip(raws, verdicts, strict=True):
+            assert verdict is not None
             shown = verdict.extracted if verdict.extracted is not None else INVALID
             out.append(FilteredAnswer(shown, raw, verdict, name))
         return out
@@ -281,7 +293,7 @@ def _make_filter(name: FilterName, strict: bool) -> Callable[[Any, Any], list[Fi
     apply.__name__ = apply.__qualname__ = name.replace("-", "_")
     apply.__doc__ = (f"lm-eval ``custom`` filter {name!r}: keeps the first response of each "
                      f"document as a :class:`FilteredAnswer` judged by "
-                     f"{'verify_strict' if strict else 'verify'}.")
+                     f"{'verify_strict' if strict else 'verify'} (one batch per benchmark).")
     return exit_on_input_error(apply)
 
 

@@ -150,6 +150,14 @@ SAMPLES: list[tuple[str, SourceContext]] = [
                                                 "Sherlock Holmes", "Arthur Conan Doyle"],
                           "answer_prefix": "Answer:"})),
     ("the total is small\nso it is seven", SourceContext(task="x", item_id="3")),
+    # code answers, for the code kinds
+    ("Here is my solution.\n\n```python\nimport math\n\n\ndef is_prime(n: int) -> bool:\n"
+     '    """Return whether n is prime."""\n    if n < 2:\n        return False\n'
+     "    for d in range(2, math.isqrt(n) + 1):\n        if n % d == 0:\n"
+     "            return False\n    return True\n```\n\nIt tries every divisor up to the root.",
+     SourceContext(task="mbpp", item_id="4", answers=("7", "True"), required=("def is_prime(",))),
+    ("def count_vowels(text):\n    return sum(1 for ch in text.lower() if ch in 'aeiou')\n",
+     SourceContext(task="mbpp", item_id="5", answers=("hello",), required=("def count_vowels(",))),
 ]
 
 

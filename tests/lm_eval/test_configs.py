@@ -41,8 +41,13 @@ def _groups() -> list[str]:
 GROUPS = _groups()
 
 FIRST_TARGETS = {"gsm8k": "18", "math500": "\\left( 3, \\frac{\\pi}{2} \\right)",
-                 "hotpotqa": "Denise Levertov"}
-"""The gold answer of each benchmark's first item (dataset order)."""
+                 "hotpotqa": "Denise Levertov",
+                 "humaneval": "\n\n\ncheck(has_close_elements)\n",
+                 "mbpp": 'assert remove_Occ("PHP","P") == "H"\n'}
+"""The gold answer of each benchmark's first item (dataset order); for the code benchmarks,
+the end of its test code."""
+SIZES = {"gsm8k": 1319, "humaneval": 164}
+"""Items per benchmark, when not 500."""
 
 
 def _expected_metrics(bench: str, variant: str) -> set[str]:
@@ -143,10 +148,11 @@ def test_tasks_load_through_the_task_manager(local_data: Path, bench: str) -> No
     assert set(tasks) == {f"sustain_{bench}_plain", f"sustain_{bench}_constrained"}
     items = get_benchmark(bench).load(local_data)
     plain, constrained = (tasks[f"sustain_{bench}_{v}"] for v in ("plain", "constrained"))
-    assert len(plain.eval_docs) == len(items) == {"gsm8k": 1319}.get(bench, 500)
+    assert len(plain.eval_docs) == len(items) == SIZES.get(bench, 500)
     doc = plain.eval_docs[0]
     assert plain.doc_to_text(doc) == doc["prompt"] == get_benchmark(bench).prompt(items[0])
-    assert plain.doc_to_target(doc) == doc["target"] == FIRST_TARGETS[bench]
+    assert plain.doc_to_target(doc) == doc["target"] == items[0].target
+    assert doc["target"].endswith(FIRST_TARGETS[bench])
     assert doc["metadata"] == dict(items[0].metadata)
     # every reference solution yields a constraint, so the constrained task holds every item
     assert len(constrained.eval_docs) == len(items)

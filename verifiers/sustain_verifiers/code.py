@@ -40,12 +40,17 @@ from typing import Literal
 
 __all__ = [
     "MAX_CODE_CHARS",
+    "WRAPPER_NAME",
     "CodeExtraction",
     "assemble_program",
     "defines",
     "extract_code",
+    "is_wrapped_body",
     "parse_code",
 ]
+
+WRAPPER_NAME = "_body"
+"""Name of the function :func:`parse_code` wraps a bare body in."""
 
 MAX_CODE_CHARS = 100_000
 """Outputs longer than this are read from their last part only (extraction stays fast)."""
@@ -103,17 +108,32 @@ def _blocks(text: str) -> list[_Block]:
 def parse_code(code: str) -> ast.Module | None:
     """``code`` as an ``ast`` module, or None when it is not Python.
 
-    A bare function body (indented, or lines with ``return`` outside a function) is parsed as
-    the body of a function, so the module then holds one function definition wrapping it.
+    A bare function body (indented lines, or lines with ``return`` or ``yield`` outside a
+    function) is parsed as the body of a function called :data:`WRAPPER_NAME`, so the module
+    then holds that one definition, on line 1, wrapping it (see :func:`is_wrapped_body`).
     """
     if not code.strip():
         return None
     for candidate in (code, textwrap.dedent(code)):
         tree = _parse(candidate)
         if tree is not None:
-            return tree
+            if not _returns_outside_function(tree):
+                return tree
+            break  # ``ast.parse`` accepts ``return`` at module level: a body after all
     body = textwrap.indent(textwrap.dedent(code), "    ")
-    return _parse("def _body():\n" + body)
+    return _parse(f"def {WRAPPER_NAME}():\n" + body)
+
+
+def _returns_outside_function(tree: ast.Module) -> bool:
+    """Whether the module has a ``return`` or ``yield`` outside any function: a bare body."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return | ast.Yield | ast.YieldFrom):
+            return True
+        if not isinstance(node, (*_FUNCTION_NODES, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _parse(source: str) -> ast.Module | None:
@@ -143,15 +163,16 @@ def _pick_block(blocks: list[_Block], entry_point: str | None) -> _Block | None:
         if named:
             return named[-1]
     with_function = [b for b, tree in trees
-                     if tree is not None and defines(tree) and not _is_wrapped_body(tree)]
+                     if tree is not None and defines(tree) and not is_wrapped_body(tree)]
     if with_function:
         return with_function[-1]
     return python[-1]
 
 
-def _is_wrapped_body(tree: ast.Module) -> bool:
+def is_wrapped_body(tree: ast.Module) -> bool:
+    """Whether ``tree`` is a bare body that :func:`parse_code` wrapped in a function."""
     return (len(tree.body) == 1 and isinstance(tree.body[0], ast.FunctionDef)
-            and tree.body[0].name == "_body")
+            and tree.body[0].name == WRAPPER_NAME)
 
 
 def _trim(text: str) -> str | None:

@@ -78,7 +78,7 @@ __all__ = [
 ]
 
 Outcome = Literal["passed", "failed", "timeout", "error"]
-Isolation = Literal["bubblewrap", "none"]
+Isolation = Literal["bubblewrap", "none", "inspect-sandbox"]
 
 UNSAFE_ENV = "SUSTAIN_UNSAFE_EXECUTION"
 """Set to ``1`` to run programs without isolation when bubblewrap is missing (unsafe)."""
@@ -164,7 +164,7 @@ class RunResult:
         exit_code: The exit status (negative: killed by that signal), None when killed at the
             deadline.
         seconds: Wall-clock time of the run.
-        isolation: ``bubblewrap`` or ``none``.
+        isolation: ``bubblewrap``, ``none``, or ``inspect-sandbox`` (run by Inspect's sandbox).
     """
 
     outcome: Outcome
