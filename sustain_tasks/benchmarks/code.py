@@ -23,7 +23,7 @@ from sustain_verifiers.execution import DEFAULT_LIMITS, Limits, RunResult, run_m
 from sustain_tasks.benchmarks.base import Benchmark, Item, Verdict
 from sustain_tasks.constraints import SourceContext
 
-__all__ = ["CODE_DEFAULT_KINDS", "CodeBenchmark", "TestJob", "test_literals"]
+__all__ = ["CODE_DEFAULT_KINDS", "CodeBenchmark", "TestJob", "quoted_values"]
 
 CODE_DEFAULT_KINDS: tuple[str, ...] = ("code", "length", "format", "lexical")
 """Categories drawn from for code answers: code structure (``ast``), and the prose kinds."""
@@ -31,7 +31,7 @@ CODE_DEFAULT_KINDS: tuple[str, ...] = ("code", "length", "format", "lexical")
 _MAX_LITERALS = 500
 
 
-def test_literals(tests: str) -> tuple[str, ...]:
+def quoted_values(tests: str) -> tuple[str, ...]:
     """String literals of the test code (values no constraint text may quote)."""
     try:
         tree = ast.parse(tests)
@@ -136,7 +136,7 @@ class CodeBenchmark(Benchmark):
         literals)."""
         del source
         return SourceContext(task=self.name, item_id=item.id, seed=seed,
-                             answers=test_literals(item.target),
+                             answers=quoted_values(item.target),
                              required=self.required_fragments(item), facts=self.facts(item))
 
     @staticmethod

@@ -45,7 +45,7 @@ def local_data(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Path:
     return data_dir
 
 
-SERVED = ("gsm8k", "math500", "hotpotqa")
+SERVED = ("gsm8k", "math500", "hotpotqa", "humaneval", "mbpp")
 """Benchmarks whose prompts the loopback server answers."""
 
 

@@ -116,9 +116,29 @@ def _hotpotqa(item: Item, kind: int) -> str:
     ][kind % 8]
 
 
+def _code(item: Item, kind: int) -> str:
+    """The reference; unfenced inside prose; a wrong function; no code; the reference with a
+    print call; a bare body (HumanEval) or a later usage-example block (MBPP)."""
+    code = item.reference.removeprefix("```python\n").removesuffix("\n```")
+    entry = item.metadata["entry_point"]
+    if item.id.startswith("HumanEval/"):
+        last = code[len(item.question):]  # the body continuing the prompt
+    else:
+        last = f"{item.reference}\n\nUsage:\n```python\nprint({entry}())\n```"
+    return [
+        item.reference,
+        f"Here is my solution:\n\n{code}\n\nIt handles every case.",
+        f"```python\ndef {entry}(*args, **kwargs):\n    return None\n```",
+        "I am not able to solve this.",
+        f"```python\n{code}\nprint('loaded')\n```",
+        last,
+    ][kind % 6]
+
+
 COMPLETIONS: dict[str, Callable[[Item, int], str]] = {
-    "gsm8k": _gsm8k, "math500": _math500, "hotpotqa": _hotpotqa}
-N_DOCS = {"gsm8k": 36, "math500": 28, "hotpotqa": 32}
+    "gsm8k": _gsm8k, "math500": _math500, "hotpotqa": _hotpotqa, "humaneval": _code,
+    "mbpp": _code}
+N_DOCS = {"gsm8k": 36, "math500": 28, "hotpotqa": 32, "humaneval": 24, "mbpp": 24}
 
 
 def _score(bench_name: str, item: Item, plain: str, constrained: str | None,
@@ -160,7 +180,7 @@ def test_lm_eval_and_inspect_verdicts_agree(local_data: Path, tmp_path: Path, be
     result = lm_eval.simple_evaluate(
         model="sustain-replay", model_args={"outputs": str(path), "model": "replay"},
         tasks=[f"sustain_{bench_name}"], task_manager=task_manager(), limit=n_docs,
-        log_samples=True, bootstrap_iters=0)
+        log_samples=True, bootstrap_iters=0, confirm_run_unsafe_code=True)
     assert result is not None
     samples: dict[str, list[dict[str, Any]]] = result["samples"]
 
