@@ -11,9 +11,9 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.log import EvalLog
 
+from sustain_tasks._inspect import build_task
 from sustain_tasks.benchmarks import get_benchmark
 from sustain_tasks.errors import SustainInputError
-from sustain_tasks.gsm8k import gsm8k
 from sustain_tasks.humaneval import humaneval
 from sustain_tasks.mbpp import mbpp
 
@@ -118,4 +118,4 @@ def test_inspect_sandbox_gives_the_same_verdicts(offline: Path, tmp_path: Path) 
 
 def test_sandbox_argument_only_for_code_benchmarks(offline: Path) -> None:
     with pytest.raises(SustainInputError, match="sandbox"):
-        gsm8k(sandbox="docker")
+        build_task("gsm8k", sandbox="docker")
