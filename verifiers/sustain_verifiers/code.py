@@ -136,6 +136,13 @@ def _returns_outside_function(tree: ast.Module) -> bool:
     return False
 
 
+def _is_program(source: str) -> bool:
+    """Whether ``source`` parses with no ``return`` outside a function (``ast.parse`` accepts
+    one; compiling does not)."""
+    tree = _parse(source)
+    return tree is not None and not _returns_outside_function(tree)
+
+
 def _parse(source: str) -> ast.Module | None:
     try:
         with warnings.catch_warnings():
@@ -231,10 +238,10 @@ def assemble_program(code: str, prompt: str = "", entry_point: str | None = None
     if tree is not None and (defines(tree, entry_point) if entry_point else defines(tree)):
         return f"{head}\n{code}"
     continued = head + code
-    if _parse(continued) is not None:
+    if _is_program(continued):
         return continued
     indented = head + textwrap.indent(textwrap.dedent(code), "    ")
-    if _parse(indented) is not None:
+    if _is_program(indented):
         return indented
     if tree is not None:
         return f"{head}\n{code}"

@@ -32,8 +32,9 @@ never pass.
 
 Without bubblewrap the runner refuses, unless the user opts in to unisolated execution with
 ``SUSTAIN_UNSAFE_EXECUTION=1`` (or ``--unsafe-no-isolation`` on the command line): programs
-then run as plain child processes, with the same resource limits and timeouts but with access
-to the network, the user's files and anything the user can do. Only use that for code you
+then run as plain child processes, in a private temporary folder removed after the run, with
+the same resource limits and timeouts but with access to the network, the user's files and
+anything the user can do. Only use that for code you
 trust.
 """
 
@@ -41,9 +42,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import math
 import os
 import queue
 import secrets
+import select
 import shutil
 import signal
 import subprocess
@@ -93,8 +97,13 @@ _PROGRAM_LIMIT = 2_000_000
 TMP_SIZE_MB = 64
 """Size of the sandbox's private ``/tmp``."""
 _UID_BASE = 1_999_900_000
-"""First unprivileged user id given to sandboxed programs when the host runs as root (one id
-per concurrent run, far from any real account)."""
+"""First unprivileged user id given to sandboxed programs when the host runs as root (a range
+of ids per concurrent run, far from any real account)."""
+_UID_RUNS = 4096
+"""User ids per slot: consecutive runs in a slot get different ids, because the processes of
+the run before (a fork bomb's, say) may still be ending and would count against the next run's
+process limit (``RLIMIT_NPROC`` counts a user's processes)."""
+_uid_runs = itertools.count()
 SANDBOX_TMP = "/tmp"  # noqa: S108 - inside the sandbox: a private, size-limited tmpfs
 _MASKED = ("/root", "/home", "/run", "/var/tmp", "/mnt", "/media", "/srv")  # noqa: S108
 _KILL_WAIT = 10.0
@@ -249,6 +258,8 @@ def interpret_run(*, token: str, exit_code: int | None, stdout: str, stderr: str
         phase, _, message = line.partition(": ")
         if phase == "program":
             return result("error", f"the program raised before its tests started: {message}")
+        if phase == "setup":
+            return result("error", f"the driver could not start the program: {message}")
         return result("failed", f"the tests raised {message}")
     return result("failed", f"exited with status {exit_code} before the tests completed")
 
@@ -419,6 +430,33 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=_KILL_WAIT)
 
 
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait for ``proc`` to end; False when it still runs after ``timeout`` seconds.
+
+    ``Popen.wait(timeout=...)`` polls with sleeps that grow to 50 ms, so a run of 30 ms was
+    noticed only after about 60; a pidfd (Linux 5.3 and later) wakes as soon as it ends.
+    """
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        deadline = time.monotonic() + timeout
+        while not poller.poll(max(0, math.ceil((deadline - time.monotonic()) * 1000))):
+            if time.monotonic() >= deadline:
+                return proc.poll() is not None
+    finally:
+        os.close(pidfd)
+    proc.wait()
+    return True
+
+
 def _world_traversable(path: str) -> bool:
     current = Path(path).resolve()
     return all(os.stat(p).st_mode & 0o001 for p in [current, *current.parents])
@@ -431,25 +469,38 @@ def _run_one(program: str, tests: str, limits: Limits, mode: Isolation, slot: in
     token = secrets.token_hex(16)
     uid: int | None = None
     if _is_root() and (mode == "bubblewrap" or _world_traversable(sys.base_prefix)):
-        uid = _UID_BASE + slot
+        uid = _UID_BASE + slot * _UID_RUNS + next(_uid_runs) % _UID_RUNS
     payload = request_payload(program, tests, limits, token, uid)
-    status_read, status_write = os.pipe()
-    python = [sys.executable, "-I", "-B", "-c", driver_source(), str(status_write)]
+    python = [sys.executable, "-I", "-B", "-c", driver_source()]
     if mode == "bubblewrap":
         bwrap = shutil.which("bwrap")
         if bwrap is None:  # removed since the probe
             raise SandboxUnavailableError("bubblewrap (bwrap) is no longer installed")
-        command = [*_bwrap_args(bwrap), "--", *python]
-        cwd = None
-    else:
-        command = python
-        cwd = tempfile.gettempdir()
+        return _start([*_bwrap_args(bwrap), "--", *python], payload, token, limits, mode, None)
+    # unisolated: a private folder of the host's, removed after the run (the driver makes its
+    # working folder in it, entered by its own user id when it drops root)
+    scratch = tempfile.mkdtemp(prefix="sustain-unsafe-")
+    try:
+        os.chmod(scratch, 0o711)  # noqa: S103 - traversable only, nothing listed
+        return _start(python, payload, token, limits, mode, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _start(command: list[str], payload: bytes, token: str, limits: Limits, mode: Isolation,
+           scratch: str | None) -> RunResult:
+    """Run the driver ``command`` (its status descriptor appended) and judge the run."""
+    env = _sandbox_env()
+    if scratch is not None:
+        env.update(TMPDIR=scratch, HOME=scratch)
+    status_read, status_write = os.pipe()
+    command = [*command, str(status_write)]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         try:
             proc = subprocess.Popen(  # noqa: S603 - the driver, isolated as documented above
                 command, stdin=subprocess.PIPE, stdout=out, stderr=err,
-                pass_fds=(status_write,), env=_sandbox_env(), cwd=cwd,
+                pass_fds=(status_write,), env=env, cwd=scratch,
                 start_new_session=True)
         except OSError as exc:
             os.close(status_read)
@@ -463,10 +514,7 @@ def _run_one(program: str, tests: str, limits: Limits, mode: Isolation, slot: in
                 proc.stdin.write(payload)
             with contextlib.suppress(BrokenPipeError, OSError):
                 proc.stdin.close()
-            try:
-                proc.wait(timeout=limits.timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
+            timed_out = not _wait(proc, limits.timeout)
         finally:
             _kill(proc)  # the namespace (or, unisolated, the process group) goes with it
             seconds = time.perf_counter() - start
