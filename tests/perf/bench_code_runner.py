@@ -45,6 +45,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO), str(REPO / "verifiers")]
 
+from _report import write_section  # noqa: E402 - beside this script
 from sustain_verifiers import execution  # noqa: E402
 from sustain_verifiers.execution import (  # noqa: E402
     DEFAULT_LIMITS,
@@ -118,21 +119,6 @@ def command_output(*cmd: str) -> str:
                               timeout=30).stdout.strip()
     except OSError:
         return "unavailable"
-
-
-def write_section(out: Path, lines: list[str]) -> None:
-    """Replace (or append) this benchmark's section of ``out``, keeping everything else."""
-    text = out.read_text(encoding="utf-8") if out.exists() else ""
-    section = "\n".join(lines).rstrip("\n") + "\n"
-    start = text.find(SECTION)
-    if start < 0:
-        text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + section
-    else:
-        following = text.find("\n# ", start + len(SECTION))
-        following = len(text) if following < 0 else following + 1
-        text = text[:start] + section + ("\n" + text[following:] if following < len(text)
-                                         else "")
-    out.write_text(text, encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -245,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     say(f"- next ordinary run after the bombs: {after.outcome}, {ms(after.seconds)}")
 
     out = Path(args.out)
-    write_section(out, lines)
+    write_section(out, SECTION, lines)
     print(f"\nwritten to {out}")
     return 0 if min(iso_passed) == len(jobs) == min(naive_passed) else 1
 

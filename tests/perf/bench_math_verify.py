@@ -32,6 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(REPO), str(REPO / "verifiers")]
 
+from _report import write_section  # noqa: E402 - beside this script
 from sustain_verifiers._isolate import (  # noqa: E402
     CPU_MARGIN_FACTOR,
     CPU_MARGIN_SECONDS,
@@ -271,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_section(out, lines[0], lines)
     print(f"\nwritten to {out}")
     return 0
 
