@@ -31,7 +31,7 @@ from typing import ClassVar, Self
 from sustain_verifiers.code import WRAPPER_NAME, extract_code, is_wrapped_body, parse_code
 
 from sustain_tasks.constraints.base import Category, Constraint, Prohibition, SourceContext
-from sustain_tasks.constraints.length import plural
+from sustain_tasks.constraints.length import plural, positive_int
 from sustain_tasks.constraints.registry import register
 
 __all__ = [
@@ -557,8 +557,7 @@ class MaxFunctionLines(Constraint):
     limit: int
 
     def __post_init__(self) -> None:
-        if not isinstance(self.limit, int) or isinstance(self.limit, bool) or self.limit < 2:
-            raise ValueError(f"limit must be an integer of at least 2, got {self.limit!r}")
+        positive_int(self.limit, "limit", minimum=2)
 
     def describe(self) -> str:
         return (f"Keep every function in your code at most {self.limit} lines long, counting "
@@ -741,8 +740,7 @@ class MaxNestingDepth(Constraint):
     limit: int
 
     def __post_init__(self) -> None:
-        if not isinstance(self.limit, int) or isinstance(self.limit, bool) or self.limit < 1:
-            raise ValueError(f"limit must be a positive integer, got {self.limit!r}")
+        positive_int(self.limit, "limit")
 
     def describe(self) -> str:
         tail = ("An elif, else, except or finally branch belongs to its block, and def and "
@@ -782,8 +780,7 @@ class MaxLineLength(Constraint):
     limit: int
 
     def __post_init__(self) -> None:
-        if not isinstance(self.limit, int) or isinstance(self.limit, bool) or self.limit < 1:
-            raise ValueError(f"limit must be a positive integer, got {self.limit!r}")
+        positive_int(self.limit, "limit")
 
     def describe(self) -> str:
         return (f"Keep every line of your code at most {self.limit} characters long, "

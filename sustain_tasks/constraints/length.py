@@ -37,6 +37,7 @@ __all__ = [
     "MaxWords",
     "MaxWordsPerSentence",
     "plural",
+    "positive_int",
     "round_down_bounds",
     "round_up_bounds",
     "slack_bounds",
@@ -94,9 +95,11 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _positive(value: int, name: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+def positive_int(value: int, name: str, minimum: int = 1) -> None:
+    """Raise ``ValueError`` unless ``value`` is an integer of at least ``minimum``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
 
 
 @register
@@ -109,7 +112,7 @@ class MaxWords(Constraint):
     limit: int
 
     def __post_init__(self) -> None:
-        _positive(self.limit, "limit")
+        positive_int(self.limit, "limit")
 
     def describe(self) -> str:
         return f"Use fewer than {self.limit} words in your whole response."
@@ -148,7 +151,7 @@ class MaxSentences(Constraint):
     limit: int
 
     def __post_init__(self) -> None:
-        _positive(self.limit, "limit")
+        positive_int(self.limit, "limit")
 
     def describe(self) -> str:
         return (f"Write at most {plural(self.limit, 'sentence')} in your whole response "
@@ -184,7 +187,7 @@ class MaxLines(Constraint):
     limit: int
 
     def __post_init__(self) -> None:
-        _positive(self.limit, "limit")
+        positive_int(self.limit, "limit")
 
     def describe(self) -> str:
         return (f"Write your whole response in at most {plural(self.limit, 'line')} "
@@ -223,7 +226,7 @@ class MaxParagraphs(Constraint):
     limit: int
 
     def __post_init__(self) -> None:
-        _positive(self.limit, "limit")
+        positive_int(self.limit, "limit")
 
     def describe(self) -> str:
         if self.limit == 1:
@@ -262,7 +265,7 @@ class MaxCharacters(Constraint):
     limit: int
 
     def __post_init__(self) -> None:
-        _positive(self.limit, "limit")
+        positive_int(self.limit, "limit")
 
     def describe(self) -> str:
         return (f"Keep your whole response shorter than {self.limit} characters, "
@@ -297,7 +300,7 @@ class MaxWordsPerSentence(Constraint):
     limit: int
 
     def __post_init__(self) -> None:
-        _positive(self.limit, "limit")
+        positive_int(self.limit, "limit")
 
     def describe(self) -> str:
         return f"Keep every sentence of your response shorter than {self.limit} words."
