@@ -581,8 +581,12 @@ def run_many(jobs: Sequence[tuple[str, str]], limits: Limits = DEFAULT_LIMITS, *
         if on_done is not None:
             on_done(index, result)
 
-    with ThreadPoolExecutor(max_workers=min(workers or default_workers(), len(jobs)),
-                            thread_name_prefix="sustain-run") as pool:
-        for future in [pool.submit(one, i) for i in range(len(jobs))]:
-            future.result()
+    width = min(workers or default_workers(), len(jobs))
+    if width == 1:  # no pool for one job (each verdict of an Inspect sample, say)
+        for i in range(len(jobs)):
+            one(i)
+    else:
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="sustain-run") as pool:
+            for future in [pool.submit(one, i) for i in range(len(jobs))]:
+                future.result()
     return [r for r in batch.results if r is not None]
