@@ -36,6 +36,7 @@ import re
 import textwrap
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 __all__ = [
@@ -52,7 +53,7 @@ __all__ = [
 WRAPPER_NAME = "_body"
 """Name of the function :func:`parse_code` wraps a bare body in."""
 
-MAX_CODE_CHARS = 100_000
+MAX_CODE_CHARS = 50_000
 """Outputs longer than this are read from their last part only (extraction stays fast)."""
 
 Method = Literal["fenced", "unclosed_fence", "whole", "trimmed"]
@@ -105,8 +106,10 @@ def _blocks(text: str) -> list[_Block]:
         pos = closing.end()
 
 
+@lru_cache(maxsize=32)
 def parse_code(code: str) -> ast.Module | None:
-    """``code`` as an ``ast`` module, or None when it is not Python.
+    """``code`` as an ``ast`` module, or None when it is not Python (cached: extraction and
+    several constraint checks parse the same code; treat the tree as read-only).
 
     A bare function body (indented lines, or lines with ``return`` or ``yield`` outside a
     function) is parsed as the body of a function called :data:`WRAPPER_NAME`, so the module
