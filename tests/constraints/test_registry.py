@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from decimal import Decimal
 
 import pytest
@@ -111,14 +110,12 @@ def test_kind_contract(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-def test_check_is_total_and_fast(kind: str) -> None:
+def test_check_is_total(kind: str) -> None:
+    """Every check answers on every adversarial output (how fast: tests/perf/
+    bench_constraint_checks.py, whose figures are in tests/perf/RESULTS.md)."""
     example = KINDS[kind].example()
     for output in ADVERSARIAL:
-        start = time.perf_counter()
-        result = example.check(output)
-        elapsed = time.perf_counter() - start
-        assert isinstance(result, bool)
-        assert elapsed < 1.0, f"{kind} took {elapsed:.2f}s on {output[:12]!r}..."
+        assert isinstance(example.check(output), bool), (kind, output[:12])
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
