@@ -57,7 +57,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -552,11 +552,6 @@ async def run_tests_async(program: str, tests: str, limits: Limits = DEFAULT_LIM
     return await asyncio.to_thread(run_tests, program, tests, limits, unsafe=unsafe)
 
 
-@dataclass
-class _Batch:
-    results: list[RunResult | None] = field(default_factory=list)
-
-
 def run_many(jobs: Sequence[tuple[str, str]], limits: Limits = DEFAULT_LIMITS, *,
              workers: int | None = None, unsafe: bool | None = None,
              on_done: Callable[[int, RunResult], None] | None = None) -> list[RunResult]:
@@ -572,12 +567,12 @@ def run_many(jobs: Sequence[tuple[str, str]], limits: Limits = DEFAULT_LIMITS, *
     isolation(unsafe)  # refuse before starting anything
     if not jobs:
         return []
-    batch = _Batch([None] * len(jobs))
+    results: list[RunResult | None] = [None] * len(jobs)
 
     def one(index: int) -> None:
         program, tests = jobs[index]
         result = run_tests(program, tests, limits, unsafe=unsafe)
-        batch.results[index] = result
+        results[index] = result
         if on_done is not None:
             on_done(index, result)
 
@@ -589,4 +584,4 @@ def run_many(jobs: Sequence[tuple[str, str]], limits: Limits = DEFAULT_LIMITS, *
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="sustain-run") as pool:
             for future in [pool.submit(one, i) for i in range(len(jobs))]:
                 future.result()
-    return [r for r in batch.results if r is not None]
+    return [r for r in results if r is not None]
