@@ -54,7 +54,7 @@ class GSM8K(Benchmark):
         return PROMPT_TEMPLATE.format(question=item.question)
 
     def verify(self, output: str, target: str, item: Item | None = None) -> Verdict:
-        v = verify_numeric(output, target)
+        v = verify_numeric(output, target, question=item.question if item else None)
         return Verdict(v.correct, v.extracted, v.detail)
 
     def verify_strict(self, output: str, target: str, item: Item | None = None) -> Verdict:

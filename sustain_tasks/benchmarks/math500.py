@@ -63,7 +63,7 @@ class MATH500(Benchmark):
         return PROMPT_TEMPLATE.format(question=item.question)
 
     def verify(self, output: str, target: str, item: Item | None = None) -> Verdict:
-        v = verify_math(output, target)
+        v = verify_math(output, target, question=item.question if item else None)
         return Verdict(v.correct, v.extracted, v.detail)
 
     def verify_strict(self, output: str, target: str, item: Item | None = None) -> Verdict:

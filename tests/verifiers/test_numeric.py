@@ -25,17 +25,17 @@ from sustain_verifiers.numeric import (
         ("The final answer is $\\boxed{18}$.", "18", "boxed"),
         ("So the total is \\boxed{\\$1{,}200}.", "$1,200", "boxed"),
         ("\\boxed{18 \\text{ dollars}}", "18", "boxed"),
-        ("It costs $18.00 in total", "$18.00", "last_number"),
-        ("2 + 3 = 5 and then 1,200 remain", "1,200", "last_number"),
+        ("It costs $18.00 in total", "18.00", "last_sentence"),
+        ("2 + 3 = 5 and then 1,200 remain", "5", "last_sentence"),  # "=" states a result
         ("The answer is -5.", "-5", "answer_marker"),
         ("The answer is 3/4", "3/4", "answer_marker"),
         ("Answer: 12 is wrong; the answer is 13.", "13", "answer_marker"),
         # "answer" as a verb or a variable is not a marker
         ("She must correctly answer 70% of the 50 questions to pass. 0.7 * 50 = 35. "
-         "So the result is 35.", "35", "last_number"),
-        ("She can answer 5 questions per hour. In 8 hours: 5 * 8 = 40", "40", "last_number"),
-        ("Let answer = 2 for now. Then 2 + 3 = 5.", "5", "last_number"),
-        ("They answer 12 calls a day, so 12 * 5 = 60 calls a week.", "60", "last_number"),
+         "So the result is 35.", "35", "conclusion"),
+        ("She can answer 5 questions per hour. In 8 hours: 5 * 8 = 40", "40", "last_sentence"),
+        ("Let answer = 2 for now. Then 2 + 3 = 5.", "5", "last_sentence"),
+        ("They answer 12 calls a day, so 12 * 5 = 60 calls a week.", "60", "last_sentence"),
         # real markers, in their usual spellings
         ("So 3 * 4 = 12.\n**Answer:** 12", "12", "answer_marker"),
         ("So 3 * 4 = 12.\n**Final answer**: 12", "12", "answer_marker"),
@@ -51,7 +51,8 @@ from sustain_verifiers.numeric import (
         ("\\boxed{1\\,200}", "1\\,200", "boxed"),
         ("#### 12 34", "12", "hashes"),
         ("#### 1 2000", "1", "hashes"),
-        ("He paid with 5 100-dollar bills", "100", "last_number"),  # prose: no space groups
+        # prose: spaces do not group digits, so this is 5 and 100 (and no rule picks one)
+        ("He paid with 5 100-dollar bills", None, "last_sentence"),
         ("no numbers here", None, "none"),
         ("", None, "none"),
         ("   \n ", None, "none"),

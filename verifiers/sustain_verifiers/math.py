@@ -10,10 +10,17 @@ understands, most explicit first:
    (markdown bold allowed), ``the answer is X``; when X contains ``$...$`` math, the first math
    span is the answer (``the answer is $5$ apples`` gives ``5``);
 3. the whole output when it is a bare answer: one line of at most 60 characters (so saved
-   answers can be re-scored).
+   answers can be re-scored);
+4. a concluding sentence, the last sentence holding a number or math when it opens with
+   "Therefore", "So", "Thus", "Hence" and the like: its last math span (``Therefore, the sum is
+   $12$.`` gives ``12``), else its number read as :mod:`sustain_verifiers.statement` reads a
+   final answer written in prose.
 
-The last inline ``$...$`` of an output is deliberately *not* used as a fallback: an output that
-states no final answer is judged wrong rather than credited with an intermediate result.
+An answer after a marker that is a sentence rather than math (``The answer is: there are 12
+ways``) is read the same way as 4, with the question when the caller passes it, so numbers it
+restates are set aside. The last inline ``$...$`` of an output is deliberately *not* used as a
+fallback: an output that states no final answer (none of the above) is judged wrong rather than
+credited with an intermediate result.
 Strict extraction (``strict=True``, the format the MATH-500 prompt asks for) accepts only
 ``\\boxed{}``.
 
@@ -47,6 +54,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sustain_verifiers._isolate import WorkerStartupError, register_warm_up, run_bounded
+from sustain_verifiers.statement import QuestionFacts, find_statement, read_statement
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -67,7 +75,8 @@ __all__ = [
     "verify_math_async",
 ]
 
-Method = Literal["boxed", "final_answer_is", "answer_line", "answer_is", "bare", "none"]
+Method = Literal["boxed", "final_answer_is", "answer_line", "answer_is", "bare", "conclusion",
+                 "none"]
 How = Literal["string", "sympy", "refused", "timeout", "memory", "crashed", "error", "empty"]
 
 DEFAULT_TIMEOUT = 3.0
@@ -181,10 +190,12 @@ def _last_match(regex: re.Pattern[str], text: str) -> re.Match[str] | None:
     return last
 
 
-def extract_math_answer(output: str, *, strict: bool = False) -> MathAnswer:
+def extract_math_answer(output: str, *, strict: bool = False,
+                        question: str | None = None) -> MathAnswer:
     """Find the final answer stated in ``output`` (see the module docstring for the order).
 
-    With ``strict=True`` only the last ``\\boxed{}`` counts.
+    With ``strict=True`` only the last ``\\boxed{}`` counts. ``question`` (the problem) helps
+    read an answer written as a sentence.
     """
     if not isinstance(output, str) or not output.strip():
         return MathAnswer(None, "none")
@@ -210,14 +221,34 @@ def extract_math_answer(output: str, *, strict: bool = False) -> MathAnswer:
         if nested:  # "ANSWER: The final answer is 5"
             content = _marker_content(content, nested.end())
         if content:
-            return MathAnswer(content, method)
+            return MathAnswer(_prose_answer(content, question) or content, method)
     stripped = text.strip()
     if "\n" not in stripped and len(stripped) <= MAX_BARE_CHARS:
         span = _MATH_SPAN_RE.fullmatch(stripped)
         if span:
             stripped = next(g for g in span.groups() if g is not None).strip()
         return MathAnswer(stripped.rstrip(".").strip() or None, "bare")
+    statement = find_statement(text, markers=False)
+    if statement is not None and statement.kind == "conclusion":
+        spans = [next(g for g in m.groups() if g is not None).strip()
+                 for m in _MATH_SPAN_RE.finditer(statement.text)]
+        if spans:
+            return MathAnswer(spans[-1], "conclusion")
+        reading = read_statement(statement.text, QuestionFacts.from_question(question))
+        if reading.text is not None:
+            return MathAnswer(reading.text, "conclusion")
     return MathAnswer(None, "none")
+
+
+_PROSE_RE = re.compile(r"[A-Za-z]{2,}[\s,]+[A-Za-z]{2,}")
+
+
+def _prose_answer(content: str, question: str | None) -> str | None:
+    """The number a marker's content states when it is a sentence, not math (``there are 12
+    ways`` gives ``12``), else None."""
+    if "\\" in content or not _PROSE_RE.search(content) or not re.search(r"\d", content):
+        return None
+    return read_statement(content, QuestionFacts.from_question(question)).text
 
 
 # -- canonical strings and the screen -----------------------------------------------------------
@@ -578,7 +609,7 @@ class MathVerdict:
 
 
 def verify_math(output: str, target: str, *, strict: bool = False,
-                timeout: float = DEFAULT_TIMEOUT) -> MathVerdict:
+                timeout: float = DEFAULT_TIMEOUT, question: str | None = None) -> MathVerdict:
     """Judge ``output`` against the reference answer ``target`` (LaTeX).
 
     Args:
@@ -586,8 +617,9 @@ def verify_math(output: str, target: str, *, strict: bool = False,
         target: The reference final answer, e.g. ``\\frac{14}{3}``.
         strict: Accept only a ``\\boxed{}`` answer (the format the prompt asks for).
         timeout: Seconds the symbolic comparison may take.
+        question: The problem, to read an answer written as a sentence against it.
     """
-    answer = extract_math_answer(output, strict=strict)
+    answer = extract_math_answer(output, strict=strict, question=question)
     if answer.text is None:
         what = "no \\boxed{} answer found" if strict else "no final answer found"
         return MathVerdict(False, None, "none", None, what)
@@ -599,9 +631,11 @@ def verify_math(output: str, target: str, *, strict: bool = False,
 
 
 async def verify_math_async(output: str, target: str, *, strict: bool = False,
-                            timeout: float = DEFAULT_TIMEOUT) -> MathVerdict:
+                            timeout: float = DEFAULT_TIMEOUT,
+                            question: str | None = None) -> MathVerdict:
     """:func:`verify_math` without blocking the running event loop."""
-    return await asyncio.to_thread(verify_math, output, target, strict=strict, timeout=timeout)
+    return await asyncio.to_thread(verify_math, output, target, strict=strict, timeout=timeout,
+                                   question=question)
 
 
 # -- the part that runs inside the bounded worker -----------------------------------------------
