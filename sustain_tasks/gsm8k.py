@@ -25,6 +25,10 @@ inspect eval sustain_tasks/gsm8k.py --model openai/gpt-4o-mini -T mode=plain
 inspect eval sustain_tasks/gsm8k.py --model openai/gpt-4o-mini -T mode=placebo
 inspect eval sustain_tasks/gsm8k.py --model openai/gpt-4o-mini -T mode=retest
 
+# verdicts the rules leave open (no final answer found, or an ambiguous one) decided by a grader
+inspect eval sustain_tasks/gsm8k.py --model openai/gpt-4o-mini -T grader=model \\
+    --model-role grader=openai/gpt-4o-mini
+
 # offline, with local data and the built-in reference model (SustainScore 1.0)
 SUSTAIN_DATA_DIR=../shared/data inspect eval sustain_tasks/gsm8k.py \\
     --model sustain/reference --limit 20
@@ -61,6 +65,7 @@ def gsm8k(
     kinds: str | list[str] | None = None,
     seed: int = DEFAULT_SEED,
     data_dir: str | None = None,
+    grader: str | None = None,
 ) -> Task:
     """GSM8K under the SustainScore protocol (task name ``sustain_gsm8k``).
 
@@ -75,9 +80,12 @@ def gsm8k(
         seed: Seed of every choice made while extracting constraints.
         data_dir: Folder with ``gsm8k/test.jsonl``; by default ``$SUSTAIN_DATA_DIR``, else
             the ``openai/gsm8k`` dataset on the Hugging Face hub.
+        grader: ``model`` to let the model bound to the ``grader`` role (``--model-role
+            grader=<model>``) decide verdicts the rules leave open (no final answer found,
+            or an ambiguous one); both verdicts are kept in the score's metadata.
     """
     return build_task(BENCHMARK_NAME, mode=mode, k=k, kinds=kinds, seed=seed,
-                      data_dir=data_dir)
+                      data_dir=data_dir, grader=grader)
 
 
 def record_to_sample(record: Mapping[str, Any], index: int = 0) -> Sample:

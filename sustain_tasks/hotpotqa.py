@@ -24,6 +24,10 @@ SUSTAIN_DATA_DIR=../shared/data inspect eval sustain_tasks/hotpotqa.py \\
 
 # once installed, by registry name
 inspect eval sustain_tasks/hotpotqa --model openai/gpt-4o-mini -T mode=retest
+
+# verdicts the rules leave open (no final answer found, or an ambiguous one) decided by a grader
+inspect eval sustain_tasks/hotpotqa --model openai/gpt-4o-mini -T grader=model \\
+    --model-role grader=openai/gpt-4o-mini
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ def hotpotqa(
     kinds: str | list[str] | None = None,
     seed: int = DEFAULT_SEED,
     data_dir: str | None = None,
+    grader: str | None = None,
 ) -> Task:
     """HotpotQA under the SustainScore protocol (task name ``sustain_hotpotqa``).
 
@@ -68,9 +73,12 @@ def hotpotqa(
         seed: Seed of every choice made while extracting constraints.
         data_dir: Folder with ``hotpotqa/dev_distractor_500.jsonl``; by default
             ``$SUSTAIN_DATA_DIR``, else the ``hotpotqa/hotpot_qa`` dataset on the hub.
+        grader: ``model`` to let the model bound to the ``grader`` role (``--model-role
+            grader=<model>``) decide verdicts the rules leave open (no final answer found,
+            or an ambiguous one); both verdicts are kept in the score's metadata.
     """
     return build_task(BENCHMARK_NAME, mode=mode, k=k, kinds=kinds, seed=seed,
-                      data_dir=data_dir)
+                      data_dir=data_dir, grader=grader)
 
 
 def record_to_sample(record: Mapping[str, Any], index: int = 0) -> Sample:

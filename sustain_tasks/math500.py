@@ -27,6 +27,10 @@ SUSTAIN_DATA_DIR=../shared/data inspect eval sustain_tasks/math500.py \\
 
 # once installed, by registry name
 inspect eval sustain_tasks/math500 --model openai/gpt-4o-mini -T mode=placebo
+
+# answers without a \\boxed{} that the rules cannot read, decided by a grader model
+inspect eval sustain_tasks/math500.py --model openai/gpt-4o-mini -T grader=model \\
+    --model-role grader=openai/gpt-4o-mini
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ def math500(
     kinds: str | list[str] | None = None,
     seed: int = DEFAULT_SEED,
     data_dir: str | None = None,
+    grader: str | None = None,
 ) -> Task:
     """MATH-500 under the SustainScore protocol (task name ``sustain_math500``).
 
@@ -71,9 +76,12 @@ def math500(
         seed: Seed of every choice made while extracting constraints.
         data_dir: Folder with ``math500/test.jsonl``; by default ``$SUSTAIN_DATA_DIR``, else
             the ``HuggingFaceH4/MATH-500`` dataset on the Hugging Face hub.
+        grader: ``model`` to let the model bound to the ``grader`` role (``--model-role
+            grader=<model>``) decide verdicts the rules leave open (no final answer found,
+            or an ambiguous one); both verdicts are kept in the score's metadata.
     """
     return build_task(BENCHMARK_NAME, mode=mode, k=k, kinds=kinds, seed=seed,
-                      data_dir=data_dir)
+                      data_dir=data_dir, grader=grader)
 
 
 def record_to_sample(record: Mapping[str, Any], index: int = 0) -> Sample:

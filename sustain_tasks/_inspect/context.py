@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sustain_tasks.protocol import CONSTRAINT_HEADER, PLACEBO_SENTENCES, VARIANTS, Variant
 
@@ -23,6 +23,7 @@ __all__ = [
     "STORE_KEY",
     "Request",
     "active_request",
+    "graded_variant",
     "variant_from_prompt",
 ]
 
@@ -100,6 +101,20 @@ def active_request() -> Request:
     item_id = metadata.get(META_ITEM_ID, getattr(sample, "id", None))
     return Request(task=_str_or_none(metadata.get(META_TASK)), item_id=_str_or_none(item_id),
                    variant=None)
+
+
+def graded_variant(response: str) -> Variant | None:
+    """Which output of the active sample a grader prompt quotes (``response``, possibly only
+    its last part): ``plain`` or the second variant; None when neither matches."""
+    record = _store_record()
+    if record is None or not response:
+        return None
+    for key, variant in (("plain_output", "plain"), ("second_output",
+                                                      record.get("second_variant"))):
+        output = record.get(key)
+        if isinstance(output, str) and output.endswith(response) and variant in VARIANTS:
+            return cast(Variant, variant)
+    return None
 
 
 def variant_from_prompt(prompt: str) -> Variant:

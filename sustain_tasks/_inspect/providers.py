@@ -11,6 +11,12 @@ constrained, placebo, retest) answers only that variant; a line without one answ
 variant that has no line of its own. A prompt with no recorded answer is an error naming the
 file, the id and the variant (``-M missing=empty`` answers ``""`` with a warning instead).
 
+As the grader model (``--model-role 'grader={model: sustain/replay, model_args: {outputs:
+GRADES.jsonl}}'`` with ``-T grader=model``), ``sustain/replay`` answers grader prompts from
+recorded grades: lines such as ``{"id": "3", "variant": "plain", "output": "GRADE: C"}``, where
+``variant`` names the output being graded (found by matching the response the prompt quotes
+against the sample's outputs). ``sustain/reference`` cannot grade.
+
 How the item and variant are found: first from the record the SustainScore solver keeps in
 the sample store, then from the active sample's metadata (``task``, ``item_id``) and finally
 from the prompt itself (the item whose question appears in it; the constraint header or a
@@ -42,9 +48,10 @@ from sustain_tasks.benchmarks.data import resolve_data_dir
 from sustain_tasks.errors import SustainError, SustainInputError
 from sustain_tasks.protocol import VARIANTS, Variant
 
-from .context import Request, active_request, variant_from_prompt
+from .context import Request, active_request, graded_variant, variant_from_prompt
 from .dataset import ItemIndex, item_index
 from .errors import located_errors
+from .grader import quoted_response
 
 __all__ = ["MODEL_NAMES", "ReplayBook", "ReplayLine", "SustainModelAPI", "count_words"]
 
@@ -214,8 +221,14 @@ class SustainModelAPI(ModelAPI):
         prompt = _prompt_text(input)
         request = active_request()
         with located_errors():
+            quoted = quoted_response(prompt)
+            if quoted is not None and self.book is None:
+                raise SustainInputError("sustain/reference cannot grade answers; bind the "
+                                        "grader role to a real model, or to sustain/replay "
+                                        "with recorded grades", field="model")
             if self.book is not None:
-                text = self._replay(self.book, request, prompt)
+                variant = graded_variant(quoted) if quoted is not None else None
+                text = self._replay(self.book, request, prompt, variant)
             else:
                 text = self._reference(request, prompt).reference
         output = ModelOutput.from_content(model=self.model_name, content=text)
@@ -268,8 +281,9 @@ class SustainModelAPI(ModelAPI):
         return indexes
 
     # -- replay -------------------------------------------------------------------------
-    def _replay(self, book: ReplayBook, request: Request, prompt: str) -> str:
-        variant = request.variant or variant_from_prompt(prompt)
+    def _replay(self, book: ReplayBook, request: Request, prompt: str,
+                graded: Variant | None = None) -> str:
+        variant = graded or request.variant or variant_from_prompt(prompt)
         entry = book.find(request.item_id, variant, prompt)
         if entry is not None:
             return entry.output

@@ -3,7 +3,8 @@
 ``Score.value`` is a dict (see :mod:`sustain_tasks._inspect.metrics` for the keys);
 ``Score.answer`` is the answer extracted from the plain output; ``Score.metadata`` keeps the
 constraints, the outputs, the verifier's account of each verdict (``plain_detail``,
-``second_detail``) and the per-constraint checks, so a log can be re-analysed without
+``second_detail``; with a grader, ``plain_grader`` / ``second_grader`` hold the rule's verdict
+beside the grader's) and the per-constraint checks, so a log can be re-analysed without
 re-running anything.
 """
 
@@ -106,6 +107,11 @@ def score_record(bench: Benchmark, record: dict[str, Any], target: str,
         "second_detail": second.detail if second is not None else None,
         "per_constraint": per_constraint,
     }
+    # a grader decided a verdict the rules left open: both verdicts are kept
+    if plain.grader is not None:
+        metadata["plain_grader"] = dict(plain.grader)
+    if second is not None and second.grader is not None:
+        metadata["second_grader"] = dict(second.grader)
     return Score(value=value, answer=plain.extracted, explanation=_explain(value),
                  metadata=metadata)
 
@@ -128,7 +134,7 @@ def _explain(value: dict[str, float | int | None]) -> str:
 @scorer(metrics=[plain_accuracy(), constrained_accuracy(), sustain_score(), compliance(),
                  compliance_loose(), n_sustain()])
 def sustain_scorer(benchmark: str, data_dir: str | None = None,
-                   sandbox: str | None = None) -> Scorer:
+                   sandbox: str | None = None, grader: bool = False) -> Scorer:
     """Score the generations the SustainScore solver recorded for each sample.
 
     Args:
@@ -137,6 +143,8 @@ def sustain_scorer(benchmark: str, data_dir: str | None = None,
             the item when its verifier needs more than the target.
         sandbox: Run code benchmarks' tests in this Inspect sandbox (None: the package's own
             isolated runner).
+        grader: Let the model bound to the ``grader`` role decide the verdicts the rules leave
+            open (see :mod:`.grader`).
     """
     bench = get_benchmark(benchmark)
 
@@ -150,12 +158,12 @@ def sustain_scorer(benchmark: str, data_dir: str | None = None,
             item = None
         verdicts: dict[str, Verdict] = {}
         with located_errors():
-            if sandbox is not None:
+            if sandbox is not None or grader:
                 for key in ("plain_output", "second_output"):
                     output = record.get(key)
                     if output is not None and str(output) not in verdicts:
                         verdicts[str(output)] = await verify_async(
-                            bench, str(output), target.text, item, sandbox)
+                            bench, str(output), target.text, item, sandbox, grader)
             # verifiers may take a while (sympy, test runs): keep the event loop free
             return await anyio.to_thread.run_sync(score_record, bench, record, target.text,
                                                   item, verdicts)

@@ -57,6 +57,7 @@ def sustain_solver(
     seed: int = 0,
     data_dir: str | None = None,
     sandbox: str | None = None,
+    grader: bool = False,
 ) -> Solver:
     """Run the SustainScore protocol of ``mode`` on each sample of ``benchmark``.
 
@@ -69,6 +70,8 @@ def sustain_solver(
         data_dir: Local data folder (else ``$SUSTAIN_DATA_DIR``, else the hub).
         sandbox: Run code benchmarks' tests in this Inspect sandbox (None: the package's own
             isolated runner).
+        grader: Let the grader model decide plain verdicts the rules leave open (so S is
+            decided as the scorer will judge).
     """
     bench = get_benchmark(benchmark)
     second_variant = SECOND_VARIANT[mode]
@@ -106,7 +109,8 @@ def sustain_solver(
         if mode == "reference":
             constraints = constraints_from_reference(item)
             record["constraint_source"] = "reference"
-        elif (await verify_async(bench, plain_output, item.target, item, sandbox)).correct:
+        elif (await verify_async(bench, plain_output, item.target, item, sandbox,
+                                 grader)).correct:
             constraints = bench.constraints_for(item, plain_output, k=k, kinds=kinds,
                                                 seed=seed)
             record["constraint_source"] = "self"

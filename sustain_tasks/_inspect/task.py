@@ -10,7 +10,7 @@ from typing import Any, cast
 from inspect_ai import Task
 from inspect_ai.scorer import Metric
 
-from sustain_tasks.benchmarks import get_benchmark
+from sustain_tasks.benchmarks import Benchmark, get_benchmark
 from sustain_tasks.benchmarks.data import locate_folder
 from sustain_tasks.constraints import MAX_K, resolve_kinds
 from sustain_tasks.errors import SustainInputError
@@ -18,6 +18,7 @@ from sustain_tasks.protocol import MODES, Mode
 
 from .dataset import item_index, items_dataset
 from .errors import located_errors
+from .grader import GRADERS
 from .metrics import (
     compliance,
     compliance_loose,
@@ -46,6 +47,7 @@ class TaskArgs:
     seed: int
     data_dir: str | None
     sandbox: str | None = None
+    grader: bool = False
 
 
 def _int_arg(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:
@@ -80,7 +82,8 @@ def _kinds_arg(kinds: Any, default: Sequence[str]) -> list[str] | None:
 
 
 def validate_args(benchmark: str, mode: Any = "self", k: Any = 1, kinds: Any = None,
-                  seed: Any = 0, data_dir: Any = None, sandbox: Any = None) -> TaskArgs:
+                  seed: Any = 0, data_dir: Any = None, sandbox: Any = None,
+                  grader: Any = None) -> TaskArgs:
     """Check the task arguments; a :class:`SustainInputError` names the bad one."""
     bench = get_benchmark(benchmark)
     if not isinstance(mode, str) or mode.strip().lower() not in MODES:
@@ -109,7 +112,21 @@ def validate_args(benchmark: str, mode: Any = "self", k: Any = 1, kinds: Any = N
                                     "a sandbox", field="sandbox")
         checked_sandbox = sandbox.strip()
     return TaskArgs(checked_mode, checked_k, checked_kinds, checked_seed, folder,
-                    checked_sandbox)
+                    checked_sandbox, _grader_arg(bench, grader))
+
+
+def _grader_arg(bench: Benchmark, grader: Any) -> bool:
+    if grader in (None, "", "none", False):
+        return False
+    if not isinstance(grader, str) or grader.strip().lower() not in GRADERS:
+        raise SustainInputError(f"must be one of {', '.join(GRADERS)} (or left out), got "
+                                f"{grader!r}", field="grader")
+    from sustain_tasks.benchmarks.code import CodeBenchmark
+
+    if isinstance(bench, CodeBenchmark):
+        raise SustainInputError(f"{bench.name} is judged by its unit tests; a grader model "
+                                "has nothing to decide there", field="grader")
+    return True
 
 
 def mode_metrics(mode: Mode, graded: bool = False) -> list[Metric | dict[str, list[Metric]]]:
@@ -136,6 +153,7 @@ def build_task(
     data_dir: str | None = None,
     *,
     sandbox: str | None = None,
+    grader: str | None = None,
     limit: int | None = None,
 ) -> Task:
     """The Inspect task ``sustain_<benchmark_name>`` in the given mode.
@@ -151,11 +169,14 @@ def build_task(
             set, else the Hugging Face hub.
         sandbox: Code benchmarks only: run the tests in this Inspect sandbox (``docker``,
             ...) instead of the package's own isolated runner.
+        grader: ``model`` lets the model bound to the ``grader`` role (``--model-role
+            grader=...``) decide verdicts the rules leave open (no final answer found, or an
+            ambiguous one); both verdicts are kept in ``Score.metadata``. Not for code.
         limit: Load only the first ``limit`` items (Inspect's ``--limit`` also works).
     """
     with located_errors(setup=True):
         bench = get_benchmark(benchmark_name)
-        args = validate_args(bench.name, mode, k, kinds, seed, data_dir, sandbox)
+        args = validate_args(bench.name, mode, k, kinds, seed, data_dir, sandbox, grader)
         items = item_index(bench, args.data_dir).items
         if limit is not None:
             items = items[:_int_arg("limit", limit, 0)]
@@ -163,10 +184,12 @@ def build_task(
         name=f"sustain_{bench.name}",
         dataset=items_dataset(bench, items),
         solver=sustain_solver(bench.name, mode=args.mode, k=args.k, kinds=args.kinds,
-                              seed=args.seed, data_dir=args.data_dir, sandbox=args.sandbox),
-        scorer=sustain_scorer(bench.name, data_dir=args.data_dir, sandbox=args.sandbox),
+                              seed=args.seed, data_dir=args.data_dir, sandbox=args.sandbox,
+                              grader=args.grader),
+        scorer=sustain_scorer(bench.name, data_dir=args.data_dir, sandbox=args.sandbox,
+                              grader=args.grader),
         metrics=mode_metrics(args.mode, bench.graded),
         sandbox=args.sandbox,
         metadata={"benchmark": bench.name, "mode": args.mode, "k": args.k,
-                  "kinds": args.kinds, "seed": args.seed},
+                  "kinds": args.kinds, "seed": args.seed, "grader": args.grader},
     )

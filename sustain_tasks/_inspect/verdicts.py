@@ -6,6 +6,10 @@ whether the item enters S) and the scorer judges it again. Both ask :func:`verif
 a slow symbolic comparison or test run is paid once, and the two always agree. A new process
 (``inspect score`` on a saved log) judges afresh.
 
+With ``grader`` (task argument ``-T grader=model``), a verdict the rules leave open (no answer
+found, or an ambiguous one) is decided by the grader model (:mod:`.grader`); the graded
+verdict is remembered beside the rule's, so the solver and the scorer agree on it too.
+
 Code benchmarks run their tests in the package's own isolated runner by default; with the task
 argument ``sandbox`` (e.g. ``docker``) :func:`verify_async` runs the same driver in Inspect's
 sandbox of the sample instead (``sandbox().exec``), and judges its output the same way.
@@ -22,6 +26,8 @@ import anyio
 
 from sustain_tasks.benchmarks import Benchmark, Item, Verdict
 
+from .grader import grade, grader_model, needs_grader
+
 __all__ = ["CACHE_SIZE", "SANDBOX_PYTHON", "clear_verdicts", "verify", "verify_async"]
 
 SANDBOX_PYTHON = "python3"
@@ -30,13 +36,14 @@ SANDBOX_PYTHON = "python3"
 CACHE_SIZE = 2048
 """Verdicts kept (the most recently used); far more than the samples running at once."""
 
-_Key = tuple[str, str | None, str, str]
+_Key = tuple[str, str | None, str, str, str | None]
 _CACHE: OrderedDict[_Key, Verdict] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def _key(bench: Benchmark, output: str, target: str, item: Item | None) -> _Key:
-    return (bench.name, item.id if item is not None else None, target, output)
+def _key(bench: Benchmark, output: str, target: str, item: Item | None,
+         grader: str | None = None) -> _Key:
+    return (bench.name, item.id if item is not None else None, target, output, grader)
 
 
 def _remembered(key: _Key) -> Verdict | None:
@@ -68,17 +75,28 @@ def _remember(key: _Key, verdict: Verdict) -> None:
 
 
 async def verify_async(bench: Benchmark, output: str, target: str, item: Item | None,
-                       sandbox: str | None = None) -> Verdict:
+                       sandbox: str | None = None, grader: bool = False) -> Verdict:
     """:func:`verify` without blocking the event loop; with ``sandbox`` (code benchmarks
-    only), the tests run in the active sample's Inspect sandbox."""
+    only), the tests run in the active sample's Inspect sandbox; with ``grader``, the grader
+    model decides a verdict the rules leave open."""
     if sandbox is None:
-        return await anyio.to_thread.run_sync(verify, bench, output, target, item)
-    key = _key(bench, output, target, item)
-    verdict = _remembered(key)
-    if verdict is None:
-        verdict = await _verify_in_sandbox(bench, output, target, item)
-        _remember(key, verdict)
-    return verdict
+        verdict = await anyio.to_thread.run_sync(verify, bench, output, target, item)
+    else:
+        key = _key(bench, output, target, item)
+        remembered = _remembered(key)
+        if remembered is None:
+            remembered = await _verify_in_sandbox(bench, output, target, item)
+            _remember(key, remembered)
+        verdict = remembered
+    if not grader or not needs_grader(verdict):
+        return verdict
+    model = grader_model()
+    graded_key = _key(bench, output, target, item, grader=f"{model}#{id(model)}")
+    graded = _remembered(graded_key)
+    if graded is None:
+        graded = await grade(model, output, target, item, verdict)
+        _remember(graded_key, graded)
+    return graded
 
 
 async def _verify_in_sandbox(bench: Benchmark, output: str, target: str,

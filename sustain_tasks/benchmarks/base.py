@@ -54,10 +54,16 @@ class Verdict:
     detail: str = ""
     score: float | None = None
     """A graded score beside the binary verdict when the task has one (token F1 for QA)."""
+    grader: Mapping[str, Any] | None = None
+    """When a grader model decided an output the rules left open: the rule's verdict and
+    detail, the grader's model, grade and reply (see :mod:`sustain_tasks._inspect.grader`)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"correct": self.correct, "extracted": self.extracted, "detail": self.detail,
-                "score": self.score}
+        d: dict[str, Any] = {"correct": self.correct, "extracted": self.extracted,
+                             "detail": self.detail, "score": self.score}
+        if self.grader is not None:
+            d["grader"] = dict(self.grader)
+        return d
 
 
 class Benchmark(ABC):

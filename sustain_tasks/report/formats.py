@@ -177,6 +177,13 @@ def _document(reports: Sequence[TaskReport], table: Callable[[list[str], list[li
                 continue  # one group repeats the overall row (e.g. every HotpotQA dev item is hard)
             parts.append(heading(f"{r.model} / {r.task}: by {name}"))
             parts.append(table(*_metadata_rows(name, groups)))
+    graded = [r for r in reports if r.grader]
+    if graded:
+        parts.append(heading("Verdicts decided by the grader model (the rules found no answer "
+                             "or an ambiguous one)"))
+        parts.append(table(["model", "task", "variant", "consulted", "overturned"], [
+            [r.model, r.task, variant, str(c["consulted"]), str(c["overturned"])]
+            for r in graded for variant, c in r.grader.items()]))
     if any(r.compare for r in reports):
         parts.append(heading("Model comparisons (paired bootstrap)"))
         parts.append(table(*_compare_rows(reports)))

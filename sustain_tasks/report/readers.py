@@ -101,6 +101,8 @@ class SampleRow:
             else None.
         metadata: The item's scalar metadata as the run recorded it (MATH-500: ``subject``,
             ``level``; HotpotQA: ``type``, ``level``), for breakdowns; empty when unknown.
+        rule_correct: When a grader model decided this verdict (Inspect ``-T grader=model``),
+            the rule-based verdict it replaced; None when the rules decided.
     """
 
     model: str
@@ -119,6 +121,7 @@ class SampleRow:
     created: float = 0.0
     f1: float | None = None
     metadata: Mapping[str, Scalar] = field(default_factory=dict)
+    rule_correct: bool | None = None
 
 
 @dataclass
@@ -603,6 +606,17 @@ def _status_warning(path: Path, header: Any) -> str | None:
     return None
 
 
+def _rule_verdict(meta: Mapping[str, Any], key: str, *, field: str, path: Path) -> bool | None:
+    """The rule-based verdict a grader replaced (``Score.metadata[key]``), if one did."""
+    record = meta.get(key)
+    if record is None:
+        return None
+    if not isinstance(record, Mapping) or not isinstance(record.get("rule_correct"), bool):
+        raise SustainInputError("expected an object with a boolean 'rule_correct'", path=path,
+                                field=f"{field}.{key}")
+    return bool(record["rule_correct"])
+
+
 def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
     """Rows from one Inspect log (one per sample and variant that ran)."""
     result = ReadResult(files=[str(path)])
@@ -671,6 +685,10 @@ def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
                          created=created, metadata=item_meta, n_constraints=n_constraints)
         f1 = {v: _graded(value.get(f"{v}_f1"), path=path, line=None, field=f"{vfield}.{v}_f1")
               for v in ("plain", "constrained")}
+        rule_verdicts = {"plain": _rule_verdict(meta, "plain_grader", field=mfield, path=path)}
+        if meta.get("second_variant") in VARIANTS:
+            rule_verdicts[str(meta["second_variant"])] = _rule_verdict(
+                meta, "second_grader", field=mfield, path=path)
         for variant in VARIANTS:
             verdict = _flag(value.get(variant), path=path, line=None,
                             field=f"{vfield}.{variant}")
@@ -684,12 +702,13 @@ def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
                     compliant_loose=_flag(value.get("compliant_loose"), path=path, line=None,
                                           field=f"{vfield}.compliant_loose"),
                     kinds=kinds, categories=categories, n_constraints=n_constraints,
-                    f1=f1["constrained"]))
+                    f1=f1["constrained"], rule_correct=rule_verdicts.get(variant)))
             else:
                 # plain and control rows keep n_constraints: the number the run got for the
                 # item (0 tells "no constraint" apart from a missing constrained generation)
                 result.rows.append(replace(base, variant=variant, correct=verdict,
-                                           f1=f1.get(variant)))
+                                           f1=f1.get(variant),
+                                           rule_correct=rule_verdicts.get(variant)))
     if skipped_error:
         result.warnings.append(f"{path}: {skipped_error} sample(s) without a '{SCORER}' score "
                                "(errors or unfinished) were left out")

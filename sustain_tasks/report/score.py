@@ -43,6 +43,11 @@ Definitions (see the design contract, "What it measures"):
   (``--limit``) — which in reference mode, where every item whose reference yields a
   constraint runs constrained, means an incomplete run.
 
+- ``grader`` (Inspect runs with ``-T grader=model``): per variant, ``consulted`` counts the
+  verdicts a grader model decided because the rules found no answer or an ambiguous one, and
+  ``overturned`` those where its verdict differs from the rule's (the rule says wrong there,
+  so every overturn credits an answer).
+
 Every rate carries n and a 95% Wilson interval.
 
 Inspect logs run with ``--epochs N``: only epoch 1 is paired and scored (one verdict per item
@@ -166,6 +171,8 @@ class TaskReport:
     mcnemar_note: str | None = None
     """Why ``mcnemar_p`` is null although items were paired (self mode)."""
     compare: dict[str, BootstrapResult] = field(default_factory=dict)
+    grader: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Variant → ``consulted`` / ``overturned`` counts of grader-decided verdicts."""
     outcomes: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False)
     """Sample id → (in S, constrained correct), over items that ran plain (for comparisons)."""
 
@@ -228,6 +235,8 @@ class TaskReport:
                         "seed": r.seed}
                 for other, r in self.compare.items()
             }
+        if self.grader:
+            d["grader"] = {v: dict(counts) for v, counts in self.grader.items()}
         d["runs"] = dict(self.runs)
         return d
 
@@ -513,7 +522,19 @@ def _score(group: Group) -> TaskReport:
         n_plain_correct_no_constraint=sum(
             1 for sid, row in plain.items()
             if row.correct and sid not in constrained and row.n_constraints == 0),
+        grader=_grader_counts(group),
     )
+
+
+def _grader_counts(group: Group) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for variant, rows in group.variants.items():
+        graded = [r for r in rows.values() if r.rule_correct is not None]
+        if graded:
+            counts[str(variant)] = {
+                "consulted": len(graded),
+                "overturned": sum(1 for r in graded if r.rule_correct != r.correct)}
+    return counts
 
 
 def compare_models(reports: Sequence[TaskReport], *, n_boot: int = 2000, seed: int = 0,

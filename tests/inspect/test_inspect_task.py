@@ -71,7 +71,7 @@ def test_task_name_metadata_and_samples(inspect_env: Path) -> None:
     task = gsm8k(mode="reference", k=2, kinds="length,format", seed=3)
     assert task.name == "sustain_gsm8k"
     assert task.metadata == {"benchmark": "gsm8k", "mode": "reference", "k": 2,
-                             "kinds": ["length", "format"], "seed": 3}
+                             "kinds": ["length", "format"], "seed": 3, "grader": False}
     assert len(task.dataset) == 1319
     sample = task.dataset[0]
     bench = get_benchmark("gsm8k")

@@ -71,6 +71,41 @@ def test_extract_math_answer(output: str, answer: str | None, method: str) -> No
     assert (found.text, found.method) == (answer, method)
 
 
+HANDSHAKES = "At a party each of 8 people shakes hands once with every other. How many handshakes?"
+
+
+@pytest.mark.parametrize(
+    ("output", "question", "answer", "method"),
+    [
+        # a marker followed by a sentence: its number, read against the question
+        ("We count pairs.\nThe answer is: there are 28 handshakes among the 8 people.",
+         HANDSHAKES, "28", "answer_is"),
+        ("Work.\nAnswer: The 8 people make 28 handshakes in total.", HANDSHAKES, "28",
+         "answer_line"),
+        # no marker: a concluding sentence states the answer (math first, else its number)
+        ("Each pair is counted once, over many lines of work\nwith $x = 3$.\n"
+         "Therefore, the number of handshakes is $28$.", HANDSHAKES, "28", "conclusion"),
+        ("Many lines of work, with $x = 3$ and more.\nSo the total number of handshakes is "
+         "28 for the 8 people.", HANDSHAKES, "28", "conclusion"),
+        ("Many lines of work, with $x = 3$ and more.\nThus $\\frac{3}{4}$ of them remain.",
+         None, "\\frac{3}{4}", "conclusion"),
+        # a last sentence that concludes nothing is still no answer
+        ("Many lines of work, with $x = 3$ and more.\nWe get 28 once we count all 8 people.",
+         HANDSHAKES, None, "none"),
+    ],
+)
+def test_sentence_answers_without_boxed(output: str, question: str | None, answer: str | None,
+                                        method: str) -> None:
+    found = extract_math_answer(output, question=question)
+    assert (found.text, found.method) == (answer, method)
+
+
+def test_verify_math_reads_sentence_answers_with_the_question() -> None:
+    output = "The answer is: there are 28 handshakes among the 8 people."
+    assert verify_math(output, "28", question=HANDSHAKES).correct
+    assert not verify_math(output, "28", strict=True, question=HANDSHAKES).correct
+
+
 def test_strict_extraction_accepts_only_boxed() -> None:
     assert extract_math_answer("The final answer is $5$.", strict=True).text is None
     assert extract_math_answer("ANSWER: 5", strict=True).text is None
