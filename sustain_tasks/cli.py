@@ -426,7 +426,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     # the same id may appear many times (e.g. several samples per problem): one verdict each
     records = read_outputs_file(args.outputs, allow_duplicates=True)
     items: dict[str, Any] = {}
-    if any(r.target is None for r in records):
+    # lines without a target need the dataset; with --data-dir it also gives every line whose
+    # id it holds its question (numeric answers written as sentences are read against it)
+    if args.data_dir or any(r.target is None for r in records):
         benchmark, items = _load_items(args.task, args.data_dir)
     # every id is resolved before any (possibly slow) verification starts
     jobs: list[tuple[OutputRecord, Any, str]] = []

@@ -355,6 +355,30 @@ def test_verify_targets_only_needs_no_data(capsys: pytest.CaptureFixture[str], t
     assert "accuracy: 1.000" in out
 
 
+def test_verify_reads_sentence_answers_against_the_question(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, data_dir: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # GSM8K item 18 asks how many dozens Claire eats in 4 weeks: only the question tells
+    # which of the sentence's numbers answers it
+    sentence = "Answer: Claire will eat 7 dozens of eggs in 4 weeks."
+    ofile = write_jsonl(tmp_path / "o.jsonl", {"id": "18", "output": sentence},
+                        {"id": "18", "output": sentence, "target": "7"})
+    code, out, err = run(capsys, "verify", "--task", "gsm8k", "--outputs", ofile,
+                         "--format", "json", "--data-dir", data_dir)
+    assert code == 0, err
+    lines = jsonl(out)
+    assert [(r["correct"], r["extracted"]) for r in lines] == [(True, "7"), (True, "7")]
+    assert "answer_statement" in lines[0]["detail"]
+    # own targets and no data: no question, so the sentence is ambiguous
+    monkeypatch.setenv("SUSTAIN_DATA_DIR", str(tmp_path / "nowhere"))
+    own = write_jsonl(tmp_path / "own.jsonl", {"id": "18", "output": sentence, "target": "7"})
+    code, out, err = run(capsys, "verify", "--task", "gsm8k", "--outputs", own, "--format",
+                         "json")
+    assert code == 0, err
+    assert jsonl(out)[0]["correct"] is False
+    assert "no rule tells" in jsonl(out)[0]["detail"]
+
+
 def test_verify_unknown_id_and_unknown_task(capsys: pytest.CaptureFixture[str],
                                             tmp_path: Path, data_dir: Path) -> None:
     ofile = write_jsonl(tmp_path / "o.jsonl", {"id": "99999", "output": "#### 1"})
