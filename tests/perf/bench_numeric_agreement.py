@@ -154,6 +154,28 @@ def references(data_dir: Path) -> list[str]:
     ]
 
 
+def hostile() -> list[str]:
+    """Timings of ``verify_numeric`` on the hostile shapes of the statement tests."""
+    import importlib.util
+
+    path = REPO / "tests" / "verifiers" / "test_statement.py"
+    spec = importlib.util.spec_from_file_location("statement_cases", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    lines = ["## Hostile outputs (`verify_numeric` with a question; best of 3)", "",
+             "| shape | characters | seconds |", "|---|---|---|"]
+    for name, text in module.HOSTILE.items():
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            verify_numeric(text, "5", question=module.KYLAR)
+            best = min(best, time.perf_counter() - start)
+        lines.append(f"| {name} | {len(text):,} | {best:.3f} |")
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=os.environ.get("SUSTAIN_DATA_DIR"))
@@ -176,6 +198,7 @@ def main() -> int:
             lines += ["", HOLDOUT_NOTE]
     if args.data_dir:
         lines += ["", *references(Path(args.data_dir))]
+    lines += ["", *hostile()]
     write_section(Path(args.out), SECTION, lines)
     print("\n".join(lines))
     return 0

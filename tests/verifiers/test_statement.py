@@ -25,6 +25,7 @@ LEMON = ("Carlos is planting a lemon tree. The tree will cost $90 to plant. Each
          "tree?")
 PIES = ("A family ordered 5 pies, each cut into 8 pieces. At the end of the evening there were "
         "14 pieces of pie left. How many pieces of pie were taken by the guests?")
+WALK = "John walks 3 miles a day. How many miles does he walk in a week?"
 EASTER = ("Chatty prepared three dozen eggs for her four children's Easter activity. Assuming "
           "each child gets the same number of eggs, how many eggs does each child receive?")
 
@@ -46,6 +47,9 @@ def facts(question: str) -> QuestionFacts:
          "main clause"),
         ("Pay: 180 × $1.50 = $270.00, plus the $10.00 bonus = $280.00", None, "280.00",
          "final result"),
+        ("That is 21 miles over 5 hours.", WALK, "21", "unit asked for (mile)"),
+        ("Ashlyn harvested 84 melons, or four times as many.", None, "84",
+         "result of the calculation"),
         ("In 4 weeks the total is 84.", "Claire makes a 3 egg omelet every morning. What is "
          "the number of eggs she eats in 4 weeks?", "84", "not restated from the question"),
         ("Three dozen eggs is 3 × 12 = 36 eggs, shared equally by her four children, so each "
@@ -191,6 +195,28 @@ def test_finding_the_statement(output: str, sentence: str, kind: str) -> None:
 def test_no_statement_without_numbers() -> None:
     assert find_statement("I am not sure how to solve this.") is None
     assert read_statement("no numbers at all").text is None
+
+
+HOSTILE = {
+    "periods": "1. " * 70_000,
+    "parentheses": "(a 1) " * 30_000,
+    "asides": "based on 1, " * 20_000,
+    "number words": "one two three four five six seven eight nine ten " * 4_000,
+    "numbers": " ".join(str(i) for i in range(40_000)),
+    "equations": "1 = " * 50_000,
+    "alternatives": "$1 or $2 " * 25_000,
+    "markers": "Answer: " * 30_000 + "5",
+    "times": "1:00 PM " * 30_000,
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_outputs_are_read_without_error(text: str) -> None:
+    """Timings of these shapes are in tests/perf/RESULTS.md; here they must just finish."""
+    statement = find_statement(text)
+    if statement is not None:
+        assert len(statement.text) <= 2_000
+        read_statement(statement.text, facts(KYLAR))
 
 
 def test_long_input_is_bounded() -> None:

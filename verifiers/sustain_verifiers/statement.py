@@ -13,26 +13,34 @@ PM", "on March 3, 2021", "12/25/2020"), unless the question asks "what time" (th
 the hour is a candidate: "start by 2:00 pm" reads 2); ordinals ("the 3rd day").
 
 1. *Results, not operands*: a number followed by an operator or ``=``, or preceded by an
-   operator, is an operand of a calculation ("16 - 3 - 4 = 9 eggs" reads 9).
-2. *The unit the question asks for*: money for "how much money / how many dollars / how much
-   does it cost", a percentage for "what percent", a duration for "how long", the noun of "how
-   many <noun>" or "how much <noun>" ("Kylar needs to pay $64 for 16 glasses." reads 64 for
-   "How much does he need to pay?"; "Claire will eat 7 dozens of eggs in 4 weeks." reads 7 for
-   "How many dozens of eggs...?").
-3. *The main clause*: numbers stated before an elaboration (a parenthesis, "i.e.", ", which",
-   "based on", ", leaving", ", covering", "after spending", "vs.", "compared to") come first
-   ("The guests took 26 pieces of pie, leaving 14 of the 40 pieces." reads 26).
-4. *Not restated from the question*: a number that also appears in the question (in digits or
-   words) is set aside ("Shiela will pay $255 each month for 3 months." reads 255 when the
-   question says "3 months").
-5. *Echoes the question*: the number whose nearby words repeat most of the question's own words
-   ("...the balance is $0, so Carlos starts earning money in year 13" reads 13 for "How many
-   years will it take before he starts earning money?").
-6. *Stated as the result*: a number right after "is / are / was / will be / = / equals / total
+   operator, is an operand of a calculation ("16 - 3 - 4 = 9 eggs" reads 9); so is a
+   multiplier ("four times as many").
+2. *A rounded result*: the number after "rounds to" ("0.3333, which rounds to 33%" reads 33).
+3. *No other unit than the one asked for*: a number carrying another kind of unit (money,
+   a percentage, a time) or naming another thing the question counts is set aside. The
+   question asks for money ("how much money / how many dollars / how much does it cost"), a
+   percentage ("what percent"), a duration ("how long"), a speed ("how fast"), cents, a place,
+   a time of day, or the noun of "how many <noun>" / "how much <noun>" ("Kylar needs to pay $64
+   for 16 glasses." reads 64 for "How much does he need to pay?"; "Claire will eat 7 dozens of
+   eggs in 4 weeks." reads 7 for "How many dozens of eggs...?").
+4. *The main clause*: numbers in an elaboration (a parenthesis, an aside opened by ", which" or
+   "i.e.", or a clause opened by "based on", ", leaving", ", covering", ", with", "because",
+   "vs.", "compared to") give way to those of the main clause ("The guests took 26 pieces of
+   pie, leaving 14 of the 40 pieces." reads 26).
+5. *The final result*: the result of the last calculation, when nothing new follows it ("Pay:
+   180 × $1.50 = $270.00, plus the $10.00 bonus = $280.00" reads 280).
+6. *The unit asked for*: numbers that carry it are preferred to bare ones.
+7. *Not restated from the question*: a number that also appears in the question (in digits or
+   words) is set aside ("In 4 weeks the total is 84." reads 84 when the question says "4
+   weeks").
+8. *Echoes the question*: the number whose clause repeats at least two of the question's own
+   words, more than any other ("... so each child receives nine eggs" reads 9 for "how many
+   eggs does each child receive?").
+9. *Stated as the result*: a number right after "is / are / was / will be / = / equals / total
    / costs / pays / earns / spends / saves / owes / comes to / amounts to", or followed by "in
    total / altogether / in all" ("He walks 3 miles a day, a total of 21 miles." reads 21).
-7. *The last result of a chain*: when every number left is the result of a calculation, the last
-   one ("$270.00, plus the $10.00 bonus = $280.00" reads 280).
+
+Numbers offered as alternatives ("30 or 31 pens") are never chosen.
 
 Numbers written in words are candidates too ("two hundred ninety-four dollars" reads 294, "a
 dozen" 12, "two dozen eggs" 2 dozen); "one" only in a sentence without digits ("each one
@@ -74,7 +82,7 @@ MIN_ECHO = 2
 MAX_STATEMENT_CHARS = 2_000
 """A statement is read from at most this many characters."""
 
-# -- masking: times, dates and ordinals are words, not numbers ------------------------------
+# -- masking: times, dates and ordinals are tokens, not numbers -----------------------------
 _MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
            "December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec")
 _MERIDIEM = r"(?:[aApP]\.\s?[mM]\.?|[aApP][mM]\b)"
@@ -203,7 +211,9 @@ _UNIT_WORDS_RE = re.compile(
     r"^(?:\s*(?:\$|\\\)|\})+)?[\s-]*(?:\\(?:text|mathrm)\{\s*)?([A-Za-z]+(?:[ -][A-Za-z]+){0,2})")
 _NEGATIVE_WORD_RE = re.compile(r"\bnegative\s+$", re.IGNORECASE)
 _ELABORATION_RE = re.compile(
-    r"\((?=[^()]*[A-Za-z]{2})|\[(?=[^\[\]]*[A-Za-z]{2})|\bi\.\s?e\.|\be\.\s?g\.|,\s*which\b(?!\s+(?:means|gives|makes|leaves|brings))|\bbased\s+on\b|,\s*leaving\b|,\s*covering\b"
+    r"\((?=[^()]{0,200}?[A-Za-z]{2})|\[(?=[^\[\]]{0,200}?[A-Za-z]{2})|\bi\.\s?e\.|\be\.\s?g\."
+    r"|,\s*which\b(?!\s+(?:means|gives|makes|leaves|brings))|\bbased\s+on\b|,\s*leaving\b"
+    r"|,\s*covering\b"
     r"|\bafter\s+spending\b|\bvs\.?(?!\w)|\bversus\b|\bcompared\s+(?:to|with)\b|,\s*out\s+of\b"
     r"|,\s*that\s+is\b|,\s*or\s+(?:about|roughly|approximately|around|nearly|almost|equivalently"
     r"|just)\b|,?\s+because\b|,\s*since\b|,\s*with\b",
@@ -685,7 +695,7 @@ def _sentences(text: str) -> list[str]:
     masked = mask_non_numbers(text)  # "5 p.m. to 6" stays one sentence
     out, start = [], 0
     for m in _SENTENCE_END_RE.finditer(masked):
-        if _ABBREVIATION_RE.search(masked, 0, m.start()):
+        if _ABBREVIATION_RE.search(masked, max(0, m.start() - 8), m.start()):
             continue  # "vs. $480", "i.e. 90"
         out.append(text[start:m.start()])
         start = m.end()
@@ -722,7 +732,8 @@ def find_statement(text: str, *, markers: bool = True, times: bool = False) -> S
     for paragraph in reversed([p for p in re.split(r"\n\s*\n", text) if p.strip()]):
         sentences = _sentences(paragraph)
         check_paragraph = bool(sentences) and bool(_CHECK_RE.match(sentences[0]))
-        for sentence in reversed(sentences):
+        for whole in reversed(sentences):
+            sentence = whole[-MAX_STATEMENT_CHARS:]  # a long sentence ends with its answer
             found = quantities(sentence, times=times)
             if not found or (all(q.words and q.value == 1 for q in found)
                              and not _CONCLUSION_RE.match(sentence)
