@@ -4,6 +4,7 @@ with ``sustain/replay`` bound to the grader role."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ from sustain_tasks._inspect.grader import (
 from sustain_tasks.benchmarks import Item, Verdict, get_benchmark
 from sustain_tasks.errors import SustainInputError
 from sustain_tasks.gsm8k import gsm8k
+from sustain_tasks.report.formats import render
 from sustain_tasks.report.readers import read_rows
 from sustain_tasks.report.score import score_rows
 
@@ -110,6 +112,9 @@ def test_grader_decides_only_open_verdicts(inspect_env: Path, tmp_path: Path,
     report = score_rows(read_rows([inspect_env]).rows)[0]
     assert report.grader == {"plain": {"consulted": 3, "overturned": 1}}
     assert report.to_dict()["grader"] == {"plain": {"consulted": 3, "overturned": 1}}
+    table = render([report], "table")
+    assert "Verdicts decided by the grader model" in table
+    assert re.search(r"gsm8k +plain +3 +1\n", table)
 
 
 def test_grader_without_a_grader_role_fails_with_the_fix(inspect_env: Path, tmp_path: Path,
