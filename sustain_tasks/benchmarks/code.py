@@ -17,7 +17,7 @@ import ast
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from sustain_verifiers.code import CodeExtraction, assemble_program, extract_code
+from sustain_verifiers.code import CodeExtraction, assemble_program, extract_code, parse_python
 from sustain_verifiers.execution import DEFAULT_LIMITS, Limits, RunResult, run_many
 
 from sustain_tasks.benchmarks.base import Benchmark, Item, Verdict
@@ -34,7 +34,7 @@ _MAX_LITERALS = 500
 def quoted_values(tests: str) -> tuple[str, ...]:
     """String literals of the test code (values no constraint text may quote)."""
     try:
-        tree = ast.parse(tests)
+        tree = parse_python(tests)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ()
     found: list[str] = []

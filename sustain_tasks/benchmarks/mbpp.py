@@ -13,6 +13,8 @@ import ast
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from sustain_verifiers.code import parse_python
+
 from sustain_tasks.benchmarks.base import Item
 from sustain_tasks.benchmarks.code import CodeBenchmark
 from sustain_tasks.benchmarks.data import HubSource
@@ -33,9 +35,9 @@ LAST_TEST_ID = 510
 def entry_point_of(code: str, test: str) -> str | None:
     """The function the test calls that ``code`` defines (the first such call in ``test``)."""
     try:
-        defined = {node.name for node in ast.parse(code).body
+        defined = {node.name for node in parse_python(code).body
                    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
-        calls = [node.func.id for node in ast.walk(ast.parse(test))
+        calls = [node.func.id for node in ast.walk(parse_python(test))
                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
     except SyntaxError:
         return None

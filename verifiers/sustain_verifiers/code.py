@@ -34,6 +34,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+import threading
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -48,6 +49,7 @@ __all__ = [
     "extract_code",
     "is_wrapped_body",
     "parse_code",
+    "parse_python",
 ]
 
 WRAPPER_NAME = "_body"
@@ -146,11 +148,25 @@ def _is_program(source: str) -> bool:
     return tree is not None and not _returns_outside_function(tree)
 
 
+_AST_LOCK = threading.Lock()
+
+
+def parse_python(source: str) -> ast.Module:
+    """``ast.parse(source)``, one call at a time in the process.
+
+    CPython before 3.12 keeps the recursion depth of its AST constructor in state shared by
+    all threads, so two ``ast.parse`` calls in different threads (Inspect scores samples in
+    worker threads) can fail with ``SystemError: AST constructor recursion depth mismatch``.
+    Every parse in this package goes through here.
+    """
+    with _AST_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escape sequences in model code
+        return ast.parse(source)
+
+
 def _parse(source: str) -> ast.Module | None:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences in model code
-            return ast.parse(source)
+        return parse_python(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
