@@ -440,6 +440,14 @@ _COUNT_QUESTION_RE = re.compile(
     r"\bhow\s+(?:many|much)\s+(?:(?:more|fewer|less|additional|extra|total|whole|full|other"
     r"|different|new|old|of\s+(?:the|her|his|their))\s+)*([A-Za-z]+(?:\s+[A-Za-z]+){0,2})",
     re.IGNORECASE)
+_ASKED_UNITS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (_CENTS_QUESTION_RE, "cent"), (_PLACE_QUESTION_RE, "place"), (_PERCENT_QUESTION_RE, "%"),
+    (_MONEY_QUESTION_RE, "$"),
+    (re.compile(r"\bhow\s+much\s+(?:more\s+)?time\b", re.IGNORECASE), "duration"),
+    (_TIME_QUESTION_RE, "clock"), (_SPEED_QUESTION_RE, "speed"),
+    (_DURATION_QUESTION_RE, "duration"),
+)
+"""What a question asks for, first match wins; else the noun of "how many <noun>"."""
 _NOT_NOUNS = frozenset([
     "more", "less", "fewer", "of", "does", "do", "did", "will", "would", "is", "are", "was",
     "were", "can", "could", "should", "has", "have", "had", "in", "must", "may", "might", "shall",
@@ -493,22 +501,9 @@ def _asked_sentence(question: str) -> str:
 
 
 def _asked_unit(asked: str) -> AskedUnit:
-    if _CENTS_QUESTION_RE.search(asked):
-        return "cent"
-    if _PLACE_QUESTION_RE.search(asked):
-        return "place"
-    if _PERCENT_QUESTION_RE.search(asked):
-        return "%"
-    if _MONEY_QUESTION_RE.search(asked):
-        return "$"
-    if re.search(r"\bhow\s+much\s+(?:more\s+)?time\b", asked, re.IGNORECASE):
-        return "duration"
-    if _TIME_QUESTION_RE.search(asked):
-        return "clock"
-    if _SPEED_QUESTION_RE.search(asked):
-        return "speed"
-    if _DURATION_QUESTION_RE.search(asked):
-        return "duration"
+    for regex, unit in _ASKED_UNITS:
+        if regex.search(asked):
+            return unit
     count = _COUNT_QUESTION_RE.search(asked)
     if count:
         # the head noun of the phrase: "how many sunflower seeds are there" asks for seeds
