@@ -25,10 +25,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import Any, TextIO
 
 from sustain_tasks import __version__
 from sustain_tasks.errors import SustainError, SustainInputError
+from sustain_tasks.outfiles import check_output, write_atomic
 from sustain_tasks.protocol import VARIANTS
 
 __all__ = ["Progress", "build_parser", "main"]
@@ -158,12 +159,11 @@ def _json_line(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-def _open_out(path: str | None) -> tuple[IO[str], bool]:
-    if path is None or path == "-":
-        return sys.stdout, False
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    return p.open("w", encoding="utf-8"), True
+def _readable(path: Path) -> bool:
+    """Whether ``sustain score`` / ``extract`` would read ``path`` found in an input folder."""
+    from sustain_tasks.report.readers import classify
+
+    return classify(path) is not None
 
 
 # -- constraints -----------------------------------------------------------------------------
@@ -227,6 +227,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     if args.reference == (args.source is not None):
         raise SustainInputError("give either --from PATH (self mode) or --reference")
+    # a bad destination fails now, not after the verification and extraction
+    check_output(args.out, inputs=[args.source] if args.source else [], reads=_readable)
     kinds = ",".join(args.kinds) if args.kinds else None
     if kinds is not None:
         resolve_kinds(kinds)  # an unknown id fails before any work
@@ -425,6 +427,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     benchmark = get_benchmark(args.task)
     # the same id may appear many times (e.g. several samples per problem): one verdict each
     records = read_outputs_file(args.outputs, allow_duplicates=True)
+    if not records:  # as for check and extract: nothing to judge is an input error
+        raise SustainInputError("nothing to verify: the file is empty", path=args.outputs)
     items: dict[str, Any] = {}
     # lines without a target need the dataset; with --data-dir it also gives every line whose
     # id it holds its question (numeric answers written as sentences are read against it)
@@ -513,8 +517,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     from sustain_tasks.report.readers import read_rows
     from sustain_tasks.report.score import compare_models, score_rows
 
+    # bad destinations fail before the (possibly long) reading
+    if args.out not in (None, "-"):
+        check_output(args.out, inputs=args.paths, reads=_readable)
     if args.plot:
-        require_matplotlib()  # fail before the (possibly long) reading
+        check_output(args.plot, inputs=args.paths, reads=_readable, option="--plot")
+        require_matplotlib()
     with Progress("reading samples", enabled=_progress_enabled(args)) as progress:
         read = read_rows(args.paths, tick=progress.tick)
     warnings = list(read.warnings)
@@ -527,12 +535,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         raise SustainInputError("nothing to score: no sustain task results in "
                                 + ", ".join(args.paths))
     text = render(reports, args.format)
-    stream, close = _open_out(args.out)
-    try:
-        stream.write(text)
-    finally:
-        if close:
-            stream.close()
+    if args.out in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        write_atomic(args.out, text)
     if args.plot:
         write_plot(reports, args.plot)
         _note(f"plot written to {args.plot}")

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +31,7 @@ from typing import IO, Any, Literal, cast
 
 from sustain_tasks.constraints import Constraint, constraint_from_record, validate_set
 from sustain_tasks.errors import SustainInputError
+from sustain_tasks.outfiles import open_atomic
 from sustain_tasks.protocol import VARIANTS, Variant
 
 __all__ = [
@@ -141,10 +140,10 @@ def sample_id(value: Any, *, path: str | Path | None = None, line: int | None = 
     return text
 
 
-def _open_text(path: Path) -> IO[str]:
+def _open_bytes(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
-        return cast(IO[str], gzip.open(path, "rt", encoding="utf-8"))
-    return path.open(encoding="utf-8")
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -159,10 +158,14 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise SustainInputError("file not found", path=p)
     if p.is_dir():
         raise SustainInputError("is a folder, expected a JSON Lines file", path=p)
-    lineno = 0
     try:
-        with _open_text(p) as fh:
-            for lineno, text in enumerate(fh, 1):
+        with _open_bytes(p) as fh:
+            for lineno, raw in enumerate(fh, 1):
+                try:  # decoded line by line, so a bad byte is located on its own line
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise SustainInputError(f"not UTF-8 text (byte {exc.start + 1} of the line)",
+                                            path=p, line=lineno) from None
                 if not text.strip():
                     continue
                 try:
@@ -175,30 +178,23 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
                         f"expected a JSON object, got {type(record).__name__}", path=p,
                         line=lineno)
                 yield lineno, record
-    except UnicodeDecodeError:
-        raise SustainInputError("not UTF-8 text", path=p, line=lineno + 1) from None
     except (OSError, EOFError) as exc:
         raise SustainInputError(f"cannot read: {exc}", path=p) from None
 
 
 def write_jsonl(path: str | Path, records: Iterable[Mapping[str, Any]]) -> int:
-    """Write ``records`` as JSON Lines, atomically (a partial file never replaces ``path``).
+    """Write ``records`` as JSON Lines, atomically (a partial file never replaces ``path``;
+    see :mod:`sustain_tasks.outfiles`).
 
     Returns the number of lines written.
     """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
     n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for record in records:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-                n += 1
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with open_atomic(p) as fh:
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            n += 1
     return n
 
 

@@ -27,7 +27,6 @@ Both providers count tokens as whitespace-separated words: no tokenizer is ever 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,7 +45,8 @@ from inspect_ai.tool import ToolChoice, ToolInfo
 from sustain_tasks.benchmarks import BENCHMARKS, Item
 from sustain_tasks.benchmarks.data import resolve_data_dir
 from sustain_tasks.errors import SustainError, SustainInputError
-from sustain_tasks.protocol import VARIANTS, Variant
+from sustain_tasks.protocol import Variant
+from sustain_tasks.records import read_outputs_file
 
 from .context import Request, active_request, graded_variant, variant_from_prompt
 from .dataset import ItemIndex, item_index
@@ -80,7 +80,12 @@ class ReplayLine:
 
 
 class ReplayBook:
-    """Recorded outputs from a JSONL file, keyed by (id, variant) and (question, variant)."""
+    """Recorded outputs from a JSONL file, keyed by (id, variant) and (question, variant).
+
+    The file is read by :func:`sustain_tasks.records.read_outputs_file`, the one reader of
+    recorded outputs (the lm-eval replay model and the command line use it too), so every
+    interface accepts and refuses the same lines with the same messages.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()
@@ -88,58 +93,19 @@ class ReplayBook:
         self.by_question: dict[tuple[str, Variant | None], ReplayLine] = {}
         if not self.path.is_file():
             raise SustainInputError("file not found", path=self.path, field="outputs")
-        with self.path.open(encoding="utf-8") as fh:
-            for lineno, text in enumerate(fh, 1):
-                if text.strip():
-                    self._add(self._parse(text, lineno))
+        for record in read_outputs_file(self.path, allow_question=True):
+            entry = ReplayLine(output=record.output, line=record.line or 0, id=record.id,
+                               question=record.question, variant=record.variant)
+            if entry.id is not None:
+                self.by_id[(entry.id, entry.variant)] = entry
+            else:
+                assert entry.question is not None
+                self.by_question[(entry.question, entry.variant)] = entry
         if not self.by_id and not self.by_question:
             raise SustainInputError("no recorded outputs in the file", path=self.path)
         # longest first, so the first question found in a prompt is the most specific one
         self._questions = sorted({question for question, _ in self.by_question},
                                  key=lambda question: (-len(question), question))
-
-    def _parse(self, text: str, lineno: int) -> ReplayLine:
-        def fail(message: str, field: str | None = None) -> SustainInputError:
-            return SustainInputError(message, path=self.path, line=lineno, field=field)
-
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise fail(f"invalid JSON ({exc.msg})") from None
-        if not isinstance(record, Mapping):
-            raise fail("line is not a JSON object")
-        output = record.get("output")
-        if not isinstance(output, str):
-            raise fail("missing or not a string", "output")
-        raw_id = record.get("id")
-        if raw_id is not None and (isinstance(raw_id, bool) or
-                                   not isinstance(raw_id, str | int)):
-            raise fail("must be a string or an integer", "id")
-        question = record.get("question")
-        if question is not None and (not isinstance(question, str) or not question.strip()):
-            raise fail("must be a non-empty string", "question")
-        if raw_id is None and question is None:
-            raise fail("each line needs an 'id' (or a 'question' found in the prompt)", "id")
-        variant = record.get("variant")
-        if variant is not None and variant not in VARIANTS:
-            raise fail(f"must be one of {', '.join(VARIANTS)}; got {variant!r}", "variant")
-        return ReplayLine(output=output, line=lineno,
-                          id=str(raw_id) if raw_id is not None else None,
-                          question=question.strip() if question is not None else None,
-                          variant=variant)
-
-    def _add(self, entry: ReplayLine) -> None:
-        table, key_text, field = ((self.by_id, entry.id, "id") if entry.id is not None
-                                  else (self.by_question, entry.question, "question"))
-        assert key_text is not None
-        key = (key_text, entry.variant)
-        if key in table:
-            variant = entry.variant or "any"
-            raise SustainInputError(
-                f"a second output for {field} {key_text!r} and variant {variant} "
-                f"(the first is on line {table[key].line})",
-                path=self.path, line=entry.line, field=field)
-        table[key] = entry
 
     def find(self, item_id: str | None, variant: Variant, prompt: str) -> ReplayLine | None:
         """The recorded output for this item and variant, if any."""

@@ -17,7 +17,14 @@ import ast
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from sustain_verifiers.code import CodeExtraction, assemble_program, extract_code, parse_python
+from sustain_verifiers._limits import truncation_note
+from sustain_verifiers.code import (
+    MAX_CODE_CHARS,
+    CodeExtraction,
+    assemble_program,
+    extract_code,
+    parse_python,
+)
 from sustain_verifiers.execution import DEFAULT_LIMITS, Limits, RunResult, run_many
 
 from sustain_tasks.benchmarks.base import Benchmark, Item, Verdict
@@ -51,14 +58,16 @@ def quoted_values(tests: str) -> tuple[str, ...]:
 class TestJob:
     """The program and tests for one output, or the verdict when there is nothing to run."""
 
-    __slots__ = ("extraction", "program", "tests", "verdict")
+    __slots__ = ("extraction", "note", "program", "tests", "verdict")
 
     def __init__(self, extraction: CodeExtraction | None, program: str | None, tests: str,
-                 verdict: Verdict | None = None) -> None:
+                 verdict: Verdict | None = None, note: str = "") -> None:
         self.extraction = extraction
         self.program = program
         self.tests = tests
         self.verdict = verdict
+        self.note = note
+        """Appended to the verdict's detail (e.g. that only the output's end was read)."""
 
 
 class CodeBenchmark(Benchmark):
@@ -88,19 +97,20 @@ class CodeBenchmark(Benchmark):
         """Extract and assemble the program for ``output``; ``target`` is the test code."""
         entry = self.entry_point(item)
         extraction = extract_code(output, entry)
+        note = truncation_note(output, MAX_CODE_CHARS)
         if extraction is None or (strict and extraction.method != "fenced"):
             why = ("no complete fenced code block (strict format)" if extraction is not None
                    else "no code found in the output")
-            return TestJob(extraction, None, target, Verdict(False, None, f"error: {why}"))
+            return TestJob(extraction, None, target, Verdict(False, None, f"error: {why}{note}"))
         program = assemble_program(extraction.code, self.code_prompt(item), entry)
-        return TestJob(extraction, program, target)
+        return TestJob(extraction, program, target, note=note)
 
     @staticmethod
     def judge(job: TestJob, run: RunResult) -> Verdict:
         """The verdict on ``job`` from its test run."""
         assert job.extraction is not None
         return Verdict(run.passed, job.extraction.code,
-                       f"{run.outcome}: {run.detail} (code: {job.extraction.method})")
+                       f"{run.outcome}: {run.detail} (code: {job.extraction.method}){job.note}")
 
     def verify_many(self, jobs: Sequence[tuple[str, str, Item | None]], *,
                     strict: bool = False) -> list[Verdict]:

@@ -6,11 +6,12 @@ import csv
 import io
 import json
 import math
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sustain_tasks.errors import MissingDependencyError
+from sustain_tasks.errors import MissingDependencyError, SustainInputError
 from sustain_tasks.report.score import Breakdown, TaskReport
 from sustain_tasks.report.stats import Mean, Rate
 
@@ -260,5 +261,13 @@ def write_plot(reports: Sequence[TaskReport], path: str | Path) -> None:
     fig.tight_layout()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
+    # a temporary file beside it, renamed: a failed write never leaves a broken image there
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        fig.savefig(tmp, dpi=150, format=out.suffix.lstrip(".") or "png")
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise SustainInputError(f"cannot write: {exc.strerror or exc}", path=out) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+        plt.close(fig)

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sustain_verifiers._isolate import WorkerStartupError, register_warm_up, run_bounded
+from sustain_verifiers._limits import truncation_note
 from sustain_verifiers.statement import QuestionFacts, find_statement, read_statement
 
 __all__ = [
@@ -83,7 +84,8 @@ DEFAULT_TIMEOUT = 3.0
 """Seconds one symbolic comparison may take before the answer is judged not equivalent."""
 
 MAX_OUTPUT_CHARS = 200_000
-"""Longer outputs are searched in their last part only, so extraction stays fast."""
+"""Longer outputs are searched in their last part only, so extraction stays fast (the verdict's
+detail says so)."""
 
 MAX_ANSWER_CHARS = 1_000
 """Longer extracted answers are refused before any parsing (MATH-500 answers are < 60)."""
@@ -620,14 +622,15 @@ def verify_math(output: str, target: str, *, strict: bool = False,
         question: The problem, to read an answer written as a sentence against it.
     """
     answer = extract_math_answer(output, strict=strict, question=question)
+    note = truncation_note(output, MAX_OUTPUT_CHARS)
     if answer.text is None:
         what = "no \\boxed{} answer found" if strict else "no final answer found"
-        return MathVerdict(False, None, "none", None, what)
+        return MathVerdict(False, None, "none", None, what + note)
     eq = math_equal(target, answer.text, timeout=timeout)
     sign = "==" if eq.equal else "!="
     detail = f"{answer.text!r} ({answer.method}) {sign} {target!r} [{eq.how}"
     detail += f": {eq.reason}]" if eq.reason else "]"
-    return MathVerdict(eq.equal, answer.text, answer.method, eq.how, detail)
+    return MathVerdict(eq.equal, answer.text, answer.method, eq.how, detail + note)
 
 
 async def verify_math_async(output: str, target: str, *, strict: bool = False,

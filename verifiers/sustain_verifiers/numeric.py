@@ -26,6 +26,11 @@ Numbers may carry ``$``, a trailing ``.00``, a percent sign or a unit word, and 
 separators: commas (``1,200``), or, in forms 1-3, spaces, no-break or thin spaces and LaTeX
 ``\\,`` (``1 200``, ``1\\,200``) when every group after the first has exactly three digits
 (``12 34`` is the number 12 followed by 34).
+
+Digits of any script count (Unicode decimal digits: Arabic-Indic ``١٦٠``, full-width ``３６６``,
+Devanagari ``१६०``): they are the same numbers written differently, as a reader reads them,
+and a model answering in another script has still answered. Other numerals (Roman ``XII``,
+CJK ``十二``) are not read.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Literal
 
+from sustain_verifiers._limits import truncation_note
 from sustain_verifiers.statement import QuestionFacts, find_statement, read_statement
 
 __all__ = [
@@ -51,7 +57,8 @@ Method = Literal["hashes", "boxed", "answer_marker", "answer_statement", "conclu
                  "last_sentence", "none"]
 
 MAX_OUTPUT_CHARS = 200_000
-"""Longer outputs are judged on their last part only, so extraction stays linear and fast."""
+"""Longer outputs are judged on their last part only, so extraction stays linear and fast; the
+verdict's detail then says so ("read the last 200,000 of 500,000 characters")."""
 
 _SPACE_SEPARATORS = (" ", "\u00a0", "\u2009", "\u202f", "\\,", "\\ ")
 """Spaces that may separate groups of three digits: a space, no-break space, thin space, narrow
@@ -208,6 +215,7 @@ def verify_numeric(output: str, target: str, *, strict: bool = False,
     """Judge ``output`` against the numeric ``target``; ``question`` as for
     :func:`extract_numeric_answer`."""
     answer = extract_numeric_answer(output, strict=strict, question=question)
+    note = truncation_note(output, MAX_OUTPUT_CHARS)
     if answer.text is None:
         if len(answer.candidates) > 1:
             detail = (f"no answer: the {answer.method.replace('_', ' ')} states "
@@ -215,10 +223,10 @@ def verify_numeric(output: str, target: str, *, strict: bool = False,
                       "question")
         else:
             detail = "no numeric answer found"
-        return NumericVerdict(False, None, answer.method, detail)
+        return NumericVerdict(False, None, answer.method, detail + note)
     if parse_number(target) is None:
         detail = f"target {target!r} is not a number"
-        return NumericVerdict(False, answer.text, answer.method, detail)
+        return NumericVerdict(False, answer.text, answer.method, detail + note)
     ok = numbers_equal(answer.text, target)
     detail = f"{answer.text!r} ({answer.describe()}) {'=' if ok else '!='} {target!r}"
-    return NumericVerdict(ok, answer.text, answer.method, detail)
+    return NumericVerdict(ok, answer.text, answer.method, detail + note)

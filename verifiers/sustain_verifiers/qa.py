@@ -36,6 +36,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
+from sustain_verifiers._limits import truncation_note
+
 __all__ = [
     "MAX_BARE_WORDS",
     "QAAnswer",
@@ -51,7 +53,7 @@ __all__ = [
 Method = Literal["answer_line", "answer_is", "bare", "none"]
 
 MAX_OUTPUT_CHARS = 200_000
-"""Longer outputs are searched in their last part only."""
+"""Longer outputs are searched in their last part only (the verdict's detail says so)."""
 
 MAX_BARE_WORDS = 10
 """A single-line output with at most this many words is taken as the answer itself."""
@@ -212,11 +214,12 @@ class QAVerdict:
 def verify_qa(output: str, target: str, *, strict: bool = False) -> QAVerdict:
     """Judge ``output`` against the gold answer ``target``: EM decides, F1 is reported."""
     answer = extract_qa_answer(output, strict=strict)
+    note = truncation_note(output, MAX_OUTPUT_CHARS)
     if answer.text is None:
         what = "no final 'Answer:' line" if strict else "no answer found"
-        return QAVerdict(False, None, "none", 0.0, what)
+        return QAVerdict(False, None, "none", 0.0, what + note)
     em = exact_match(answer.text, target)
     f1 = f1_score(answer.text, target)
     detail = (f"{answer.text!r} ({answer.method}) {'==' if em else '!='} {target!r} after "
               f"normalisation; F1 {f1:.2f}")
-    return QAVerdict(em, answer.text, answer.method, f1, detail)
+    return QAVerdict(em, answer.text, answer.method, f1, detail + note)
