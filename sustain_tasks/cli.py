@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sustain_tasks import __version__
+from sustain_tasks.benchmarks.data import data_hint
 from sustain_tasks.errors import SustainError, SustainInputError
 from sustain_tasks.outfiles import check_output, write_atomic
 from sustain_tasks.protocol import VARIANTS
@@ -747,7 +748,8 @@ def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         if args_list and args_list[0] == "lm-eval":
-            return run_lm_eval(args_list[1:])
+            with data_hint("--metadata '{\"data_dir\": \"DIR\"}'"):
+                return run_lm_eval(args_list[1:])
         parser = build_parser()
         try:
             args = parser.parse_args(args_list)
@@ -755,7 +757,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return exc.code if isinstance(exc.code, int) else EXIT_ERROR
         handler: Callable[[argparse.Namespace], int] = args.handler
         _allow_unsafe(args)
-        return handler(args)
+        with data_hint("--data-dir DIR"):
+            return handler(args)
     except SustainError as exc:
         print(f"sustain: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -11,7 +11,7 @@ from inspect_ai import Task
 from inspect_ai.scorer import Metric
 
 from sustain_tasks.benchmarks import Benchmark, get_benchmark
-from sustain_tasks.benchmarks.data import locate_folder
+from sustain_tasks.benchmarks.data import data_hint, locate_folder
 from sustain_tasks.constraints import MAX_K, resolve_kinds
 from sustain_tasks.errors import SustainInputError
 from sustain_tasks.protocol import MODES, Mode
@@ -174,7 +174,7 @@ def build_task(
             ambiguous one); both verdicts are kept in ``Score.metadata``. Not for code.
         limit: Load only the first ``limit`` items (Inspect's ``--limit`` also works).
     """
-    with located_errors(setup=True):
+    with located_errors(setup=True), data_hint("-T data_dir=DIR"):
         bench = get_benchmark(benchmark_name)
         args = validate_args(bench.name, mode, k, kinds, seed, data_dir, sandbox, grader)
         items = item_index(bench, args.data_dir).items

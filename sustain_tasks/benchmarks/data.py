@@ -4,28 +4,76 @@ With a data directory (the ``data_dir`` argument or the ``SUSTAIN_DATA_DIR`` env
 variable) records are read from the files laid out as in the project's offline data folder;
 otherwise the hub dataset is loaded with ``datasets``. Every malformed record is reported with
 file, line and field.
+
+Offline, the hub is not retried: unless ``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE`` ask for the
+local hub cache, one quick connection test (``HUB_PROBE_SECONDS``) decides, and an unreachable
+hub is an error at once, whose hint names the way to give a data folder in the interface in
+use (:func:`data_hint`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
+import socket
 from collections.abc import Iterator
+from contextvars import ContextVar
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from sustain_tasks.errors import MissingDataError, MissingDependencyError, SustainInputError
 
 __all__ = [
     "DATA_DIR_ENV",
+    "HUB_PROBE_SECONDS",
     "HubSource",
+    "data_hint",
     "locate_folder",
     "read_json_records",
     "resolve_data_dir",
 ]
 
 DATA_DIR_ENV = "SUSTAIN_DATA_DIR"
+
+HUB_PROBE_SECONDS = 3.0
+"""How long the one connection test to the hub may take before it counts as unreachable."""
+
+_OFFLINE_ENV = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+_HINT: ContextVar[str] = ContextVar("sustain_data_hint", default="")
+
+
+@contextlib.contextmanager
+def data_hint(how: str) -> Iterator[None]:
+    """Within the block, errors about missing data name ``how`` a data folder is given in the
+    interface in use (``--data-dir DIR``, ``-T data_dir=DIR``, ...)."""
+    token = _HINT.set(how)
+    try:
+        yield
+    finally:
+        _HINT.reset(token)
+
+
+def offline_hint() -> str:
+    """How to work offline, for the interface in use."""
+    how = _HINT.get()
+    return (f"Offline, point {DATA_DIR_ENV} at a folder holding the local files"
+            + (f" (or give {how})" if how else "") + ".")
+
+
+@lru_cache(maxsize=4)
+def _hub_reachable(endpoint: str) -> bool:
+    url = urlparse(endpoint)
+    host = url.hostname or "huggingface.co"
+    port = url.port or (80 if url.scheme == "http" else 443)
+    try:
+        with socket.create_connection((host, port), timeout=HUB_PROBE_SECONDS):
+            return True
+    except OSError:
+        return False
 
 
 class HubSource:
@@ -39,6 +87,12 @@ class HubSource:
 
     def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """(index, record) pairs from the hub split; needs network or a warm cache."""
+        endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+        cached_only = any(os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+                          for name in _OFFLINE_ENV)
+        if not cached_only and not _hub_reachable(endpoint):
+            raise MissingDataError(f"cannot reach the Hugging Face hub ({endpoint}) to load "
+                                   f"{self!r}. {offline_hint()}")
         try:
             import datasets
         except ImportError as exc:  # pragma: no cover - a declared dependency
@@ -48,8 +102,7 @@ class HubSource:
         except Exception as exc:
             raise MissingDataError(
                 f"could not load {self!r} from the Hugging Face hub ({type(exc).__name__}: "
-                f"{exc}). Offline, point {DATA_DIR_ENV} (or the data_dir task argument) at a "
-                "folder holding the local files."
+                f"{exc}). {offline_hint()}"
             ) from None
         for index, record in enumerate(ds):
             yield index, dict(record)

@@ -45,6 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from sustain_tasks.benchmarks import Benchmark, Item, Verdict, get_benchmark
+from sustain_tasks.benchmarks.data import data_hint
 from sustain_tasks.constraints import Constraint, assess, constraint_from_record
 from sustain_tasks.errors import MissingDependencyError, SustainInputError
 from sustain_tasks.lm_eval import exit_on_input_error
@@ -203,14 +204,15 @@ def custom_dataset(**kwargs: Any) -> datasets.DatasetDict:
     _warn_unknown({k: v for k, v in kwargs.items() if k not in _RESERVED_KWARGS})
     data_dir = kwargs.get("data_dir") or None
     constraints_path = kwargs.get("constraints_path") or None
-    docs = build_docs(
-        task, variant,
-        data_dir=str(data_dir) if data_dir is not None else None,
-        constraints_path=str(constraints_path) if constraints_path is not None else None,
-        k=_int_param(kwargs.get("k"), "k", 1),
-        kinds=_kinds_param(kwargs.get("kinds")),
-        seed=_int_param(kwargs.get("seed"), "seed", 0),
-    )
+    with data_hint("--metadata '{\"data_dir\": \"DIR\"}'"):
+        docs = build_docs(
+            task, variant,
+            data_dir=str(data_dir) if data_dir is not None else None,
+            constraints_path=str(constraints_path) if constraints_path is not None else None,
+            k=_int_param(kwargs.get("k"), "k", 1),
+            kinds=_kinds_param(kwargs.get("kinds")),
+            seed=_int_param(kwargs.get("seed"), "seed", 0),
+        )
     features = datasets.Features({
         "id": datasets.Value("string"),
         "task": datasets.Value("string"),

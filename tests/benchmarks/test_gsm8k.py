@@ -139,6 +139,7 @@ def test_hub_path_gives_the_same_items(data_dir: Path, monkeypatch: pytest.Monke
         return [json.loads(line) for line in lines[:10]]
 
     monkeypatch.delenv("SUSTAIN_DATA_DIR", raising=False)
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")  # the hub cache: no connection test
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
     bench = get_benchmark("gsm8k")
     from_hub = bench.load(limit=10)
