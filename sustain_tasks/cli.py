@@ -572,7 +572,16 @@ def cmd_include_path(args: argparse.Namespace) -> int:
 
 def run_lm_eval(argv: list[str]) -> int:
     """``sustain lm-eval ARGS...``: lm-eval's command line with the sustain tasks included."""
-    cli_main: Callable[[list[str]], int] = _lm_eval_module().cli_main
+    module = _lm_eval_module()
+    cli_main: Callable[[list[str]], int] = module.cli_main
+    if not argv or argv[0] in ("-h", "--help"):
+        models = ", ".join(sorted(module.MODELS))
+        print(f"sustain lm-eval: lm-eval's command line with the sustain tasks included: it "
+              f"adds --include_path {module.include_path()} (lm-eval finds tasks only "
+              f"there) and registers the offline models {models} (--model sustain-reference "
+              "answers with each item's reference solution; --model sustain-replay "
+              "--model_args outputs=FILE.jsonl answers from recorded outputs).\n"
+              "lm-eval's own options follow.\n", flush=True)
     return int(cli_main(argv) or 0)
 
 
