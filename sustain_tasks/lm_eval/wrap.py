@@ -67,6 +67,7 @@ __all__ = [
     "extract_wrapped",
     "insert_constraints",
     "main",
+    "parse_args",
     "wrap_tasks",
 ]
 
@@ -799,6 +800,15 @@ def _extract_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The arguments of ``sustain lm-eval-wrap ...`` (``extract ...`` too), parsed; exits
+    with argparse's message on a bad one."""
+    args_list = list(argv)
+    if args_list and args_list[0] == "extract":
+        return _extract_parser().parse_args(args_list[1:])
+    return _parser().parse_args(args_list)
+
+
 def _kinds_arg(kinds: Sequence[str] | None) -> str | None:
     return ",".join(kinds) if kinds else None
 
@@ -809,12 +819,11 @@ def main(argv: Sequence[str]) -> int:
     import sys
 
     args_list = list(argv)
+    try:
+        args = parse_args(args_list)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
     if args_list and args_list[0] == "extract":
-        parser = _extract_parser()
-        try:
-            args = parser.parse_args(args_list[1:])
-        except SystemExit as exc:
-            return exc.code if isinstance(exc.code, int) else 2
         read, correct, written, warnings = extract_wrapped(
             args.source, args.out, task=args.task, k=args.k, kinds=_kinds_arg(args.kinds),
             seed=args.seed)
@@ -826,11 +835,6 @@ def main(argv: Sequence[str]) -> int:
             print("sustain: warning: no correct output offered a suitable constraint; the "
                   "constraints file is empty", file=sys.stderr)
         return 0
-    parser = _parser()
-    try:
-        args = parser.parse_args(args_list)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
     results = wrap_tasks(args.tasks, args.out, include_path=args.include_path,
                          include_defaults=not args.no_defaults, metric=args.metric,
                          threshold=check_threshold(args.threshold), k=args.k,
