@@ -12,9 +12,10 @@ tag stands for its tasks), the command writes into ``DIR`` (for ``--include_path
 
 :class:`WrappedTask` is lm-eval's ``ConfigurableTask`` with four additions:
 
-- every document gets an ``id`` (its own ``id`` field when the documents have unique string
-  or integer ids, else its position in the evaluation split), as ``sustain score`` pairs
-  variants by it;
+- every document has an ``id``, as ``sustain score`` pairs variants by it: its own ``id``
+  field when the documents have unique string or integer ids, else its position in the
+  evaluation split (an ``id`` field of other values is refused); few-shot examples drawn from
+  the evaluated split still leave out the document being evaluated;
 - the constrained variant holds the documents that have constraints, with ``constraints``
   and ``constraint_source`` fields, and its prompt is the original with the constraint block
   appended to the document's text (before a final answer cue line such as ``Answer:``; the
@@ -181,7 +182,22 @@ class WrappedTask(_Base):  # type: ignore[misc]
         self._sustain = exit_on_input_error(Settings.from_metadata)(config.get("metadata"))
         self._sustain_docs: Any = None
         self._sustain_raw: dict[str, str] = {}
+        self._sustain_added: tuple[str, ...] = ()
         super().__init__(config=config, **kwargs)
+        sampler = getattr(self, "sampler", None)
+        if sampler is not None:  # few-shot examples drawn from the evaluated split
+            sampler.sample = self._without_eval_doc(sampler.sample)
+
+    def _without_eval_doc(self, sample: Any) -> Any:
+        """``sampler.sample`` comparing the evaluated document without the fields the wrapper
+        added, so that it still recognises (and leaves out) the document being evaluated."""
+
+        def wrapped(n: int, eval_doc: Any = None, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(eval_doc, Mapping):
+                eval_doc = {k: v for k, v in eval_doc.items() if k not in self._sustain_added}
+            return sample(n, eval_doc, *args, **kwargs)
+
+        return wrapped
 
     # documents ---------------------------------------------------------------------------
     @property
@@ -207,16 +223,23 @@ class WrappedTask(_Base):  # type: ignore[misc]
                                     f"field {clash[0]!r}, which the wrapper needs",
                                     field="dataset")
         ids = [row.get("id") for row in rows]
+        added: list[str] = []
         if not (all(isinstance(i, str | int) and not isinstance(i, bool) and str(i).strip()
                     for i in ids) and len({str(i) for i in ids}) == len(ids)):
-            ids = list(range(len(rows)))
-        for row, item_id in zip(rows, ids, strict=True):
-            row["id"] = str(item_id)
-        features["id"] = datasets.Value("string")
+            if "id" in features:
+                raise SustainInputError(f"the documents of {settings.original} have an 'id' "
+                                        "field whose values are not unique strings or "
+                                        "integers, and the wrapper needs one", field="dataset")
+            for index, row in enumerate(rows):
+                row["id"] = str(index)
+            features["id"] = datasets.Value("string")
+            added.append("id")
         if settings.variant == "constrained":
             rows = self._constrained_rows(rows, features)
             features["constraints"] = datasets.Json()
             features["constraint_source"] = datasets.Value("string")
+            added += ["constraints", "constraint_source"]
+        self._sustain_added = tuple(added)
         return datasets.Dataset.from_list(rows, features=features)
 
     def _constrained_rows(self, rows: list[dict[str, Any]], features: Any
@@ -229,15 +252,16 @@ class WrappedTask(_Base):  # type: ignore[misc]
             wanted = normalise_task(settings.base)
             sets = {sid: s for sid, s in read_constraints_file(path).items()
                     if normalise_task(s.task) == wanted}
-            known = {row["id"] for row in rows}
+            known = {str(row["id"]) for row in rows}
             for sid, cset in sets.items():
                 if sid not in known:
                     raise SustainInputError(
                         f"document {sid!r} is not in {settings.original} ({len(rows)} "
                         "documents)", path=path, line=cset.line, field="id")
-            out = [{**row, "constraints": [c.to_record() for c in sets[row["id"]].constraints],
-                    "constraint_source": sets[row["id"]].source}
-                   for row in rows if row["id"] in sets]
+            out = [{**row,
+                    "constraints": [c.to_record() for c in sets[str(row["id"])].constraints],
+                    "constraint_source": sets[str(row["id"])].source}
+                   for row in rows if str(row["id"]) in sets]
             if not out:
                 raise SustainInputError(f"no constraints for task {settings.base!r} in this "
                                         "file", path=path, field="task")
@@ -252,7 +276,7 @@ class WrappedTask(_Base):  # type: ignore[misc]
             source = _text_target(target)
             if source is None:
                 continue
-            found = generic_constraints(source, task=settings.base, item_id=row["id"],
+            found = generic_constraints(source, task=settings.base, item_id=str(row["id"]),
                                         answers=[target], k=settings.k, kinds=settings.kinds,
                                         seed=settings.seed)
             if found:

@@ -286,6 +286,28 @@ def test_an_lm_eval_task_with_local_data(tmp_path: Path, offline_env: dict[str, 
     assert report["compliance"] == 1.0
 
 
+def test_few_shot_examples_from_the_evaluated_split_leave_out_the_document(
+        local_data: Path, apples_dir: Path, tmp_path: Path) -> None:
+    from lm_eval.tasks import TaskManager
+
+    text = (apples_dir / "apples.yaml").read_text()
+    (apples_dir / "apples.yaml").write_text(
+        text + "fewshot_split: test\nnum_fewshot: 29\nfewshot_config:\n  sampler: first_n\n",
+        encoding="utf-8")
+    out = tmp_path / "wrapped"
+    wrap_tasks(["apples"], out, include_path=[apples_dir], include_defaults=False, kinds=KINDS,
+               check=False)
+    manager = TaskManager(include_path=[str(out)], include_defaults=False)
+    for variant in ("plain", "constrained"):
+        name = f"sustain_apples_{variant}"
+        task = manager.load([name])["tasks"][name]
+        doc = next(iter(task.eval_docs))
+        context = task.fewshot_context(doc, num_fewshot=29)
+        assert context.count("basket 0?") == 1, variant  # the question, not an example
+        assert context.count("basket 29?") == 1
+        assert (CONSTRAINT_HEADER in context) == (variant == "constrained")
+
+
 def test_a_group_wraps_each_member(local_data: Path, apples_dir: Path, tmp_path: Path) -> None:
     pears = APPLES_YAML.replace("task: apples", "task: pears")
     (apples_dir / "pears.yaml").write_text(pears.format(data=tmp_path / "apples.jsonl"),
