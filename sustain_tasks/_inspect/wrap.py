@@ -21,9 +21,10 @@ reads it, so wrapped logs carry the built-in tasks' ``Score.value`` keys and met
 Agent tasks: tool calls of both runs are kept (each run is the original chain, untouched);
 only the constraint text is added to the input, and compliance is checked on the run's final
 answer (``state.output.completion``). The task's message, token, turn, time, working-time and
-cost limits apply to each run separately. Not isolated between the runs: the sandbox (a
-scorer that inspects files the plain run left behind sees them in the second run too) and any
-state the solver keeps outside the sample store.
+cost limits apply to each run separately (limits given to ``inspect eval`` itself, such as
+``--token-limit``, apply to the sample as a whole). Not isolated between the
+runs: the sandbox (a scorer that inspects files the plain run left behind sees them in the
+second run too) and any state the solver keeps outside the sample store.
 """
 
 from __future__ import annotations
@@ -306,7 +307,8 @@ def sustain_wrap_solver(
             return rule(score), score
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        initial = copy.deepcopy(state)  # the fresh state of the second run
+        # the fresh state of the second run
+        initial = copy.deepcopy(state) if second_variant is not None else None
         item_id = str(state.sample_id)
         metadata = state.metadata or {}
         bench = metadata.get(META_TASK)
@@ -355,6 +357,7 @@ def sustain_wrap_solver(
         record.update(variant=second_variant, second_variant=second_variant,
                       second_prompt=record["plain_prompt"] + suffix)
         state.store.set(STORE_KEY, dict(record))
+        assert initial is not None
         fresh = initial
         _append_to_input(fresh, suffix)
         fresh.store.set(STORE_KEY, dict(record))

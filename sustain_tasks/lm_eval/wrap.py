@@ -112,7 +112,8 @@ def insert_constraints(text: str, constraints: Sequence[Constraint]) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """What a generated task's ``metadata.sustain_wrap`` says, with ``--metadata`` on top."""
+    """What a generated task's ``metadata.sustain_wrap`` says, and ``constraints_path`` from
+    ``--metadata``."""
 
     original: str
     base: str
@@ -136,10 +137,12 @@ class Settings:
         if variant not in VARIANT_TASKS:
             raise SustainInputError(f"must be plain or constrained, got {variant!r}",
                                     field=f"{SETTINGS_KEY}.variant")
-        k = _int(metadata.get("k", raw.get("k", 1)), "k")
+        # k, kinds and seed come from the generated settings only: lm-eval merges the model
+        # arguments into the metadata, where a model's own "seed" would change them silently
+        k = _int(raw.get("k", 1), "k")
         if not 1 <= k <= MAX_K:
             raise SustainInputError(f"must be from 1 to {MAX_K}, got {k}", field="k")
-        kinds = metadata.get("kinds", raw.get("kinds"))
+        kinds = raw.get("kinds")
         path = metadata.get("constraints_path")
         reference = raw.get("reference")
         return cls(
@@ -147,7 +150,7 @@ class Settings:
             metric=str(raw.get("metric")), threshold=check_threshold(raw.get("threshold", 1.0)),
             reference=reference if isinstance(reference, bool) else None, k=k,
             kinds=generic_kinds(kinds) if kinds not in (None, "", []) else None,
-            seed=_int(metadata.get("seed", raw.get("seed", 0)), "seed"),
+            seed=_int(raw.get("seed", 0), "seed"),
             constraints_path=str(path) if path not in (None, "") else None)
 
 
@@ -598,7 +601,8 @@ def wrap_tasks(names: Sequence[str], out_dir: str | Path, *,
         include_defaults: Also search lm-eval's own tasks.
         metric: The metric that decides correctness (default: the task's first).
         threshold: Its lowest value that counts as correct.
-        k, kinds, seed: Reference-mode extraction settings (``--metadata`` overrides them).
+        k, kinds, seed: Reference-mode extraction settings (written into the YAML; to change
+            them, generate again).
         check: Index the result with lm-eval and load the plain tasks' documents, to say in
             the constrained YAML whether reference mode is available.
     """
