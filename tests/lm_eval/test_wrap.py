@@ -331,6 +331,33 @@ def test_a_group_wraps_each_member(local_data: Path, apples_dir: Path, tmp_path:
         manager.task_index)
 
 
+def test_an_lm_eval_task_by_name(tmp_path: Path) -> None:
+    """lm-eval's own gsm8k, found through its TaskManager; its name is a built-in benchmark's,
+    so the wrapped task is sustain_gsm8k_wrapped."""
+    out = tmp_path / "wrapped"
+    [result] = wrap_tasks(["gsm8k"], out, check=False)
+    assert result.group == "sustain_gsm8k_wrapped"
+    text = (out / "sustain_gsm8k_wrapped_constrained.yaml").read_text()
+    assert f'include: "{LM_EVAL_TASKS / "gsm8k" / "gsm8k.yaml"}"' in text
+    assert "'sustain score' reads the 'flexible-extract' filter line" in text
+    assert "metric exact_match >= 1" in text
+    body = yaml.safe_load(text.replace("!function ", ""))
+    assert body["tag"] == []  # not run by lm-eval's own tag math_word_problems
+    assert body["metadata"]["version"] == 3.0
+    assert body["metadata"]["sustain_wrap"]["task"] == "gsm8k"
+
+
+def test_model_arguments_in_the_metadata_do_not_change_the_settings() -> None:
+    from sustain_tasks.lm_eval.wrap import Settings
+
+    generated = {"task": "apples", "base": "apples", "variant": "constrained",
+                 "metric": "exact_match", "threshold": 1.0, "reference": True, "k": 2,
+                 "kinds": None, "seed": 0}
+    settings = Settings.from_metadata({"sustain_wrap": generated, "seed": 1234, "k": 3,
+                                       "constraints_path": "c.jsonl"})
+    assert (settings.seed, settings.k, settings.constraints_path) == (0, 2, "c.jsonl")
+
+
 # -- refusals ----------------------------------------------------------------------------------
 
 def test_a_multiple_choice_task_is_refused(tmp_path: Path) -> None:
