@@ -55,13 +55,14 @@ _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 def wrapped_base(name: str) -> str:
     """The short name of a wrapped task: its namespace dropped (``inspect_evals/gsm8k`` →
     ``gsm8k``), characters other than letters, digits, ``_``, ``.`` and ``-`` replaced by
-    ``_``, and ``_wrapped`` appended when the result is a built-in benchmark's name (so that
-    ``sustain score`` never mixes a wrapped task with the built-in one)."""
+    ``_``, lower case (as ``sustain score`` reads task names), and ``_wrapped`` appended
+    when the result is a built-in benchmark's name (so that ``sustain score`` never mixes a
+    wrapped task with the built-in one)."""
     from sustain_tasks.benchmarks import BENCHMARKS
 
     base = _UNSAFE_NAME.sub("_", name.strip().rpartition("/")[2].rpartition("@")[2]).strip("_")
-    base = base.removesuffix(".py") or "task"
-    if base.lower() in BENCHMARKS:
+    base = base.removesuffix(".py").lower() or "task"
+    if base in BENCHMARKS:
         base += "_wrapped"
     return base
 
