@@ -23,8 +23,9 @@ from sustain_tasks.hotpotqa import hotpotqa
 from sustain_tasks.humaneval import humaneval
 from sustain_tasks.math500 import math500
 from sustain_tasks.mbpp import mbpp
+from sustain_tasks.wrap import wrap
 
-__all__ = ["gsm8k", "hotpotqa", "humaneval", "math500", "mbpp", "sustain"]
+__all__ = ["gsm8k", "hotpotqa", "humaneval", "math500", "mbpp", "sustain", "wrap"]
 
 PACKAGE = "sustain_tasks"
 
@@ -39,5 +40,5 @@ def _namespaced(task_fn: Callable[..., Any]) -> None:
         task(name=f"{PACKAGE}/{name}")(getattr(task_fn, "__wrapped__", task_fn))
 
 
-for _task_fn in (gsm8k, math500, hotpotqa, humaneval, mbpp):
+for _task_fn in (gsm8k, math500, hotpotqa, humaneval, mbpp, wrap):
     _namespaced(_task_fn)

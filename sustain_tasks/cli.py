@@ -585,6 +585,15 @@ def run_lm_eval(argv: list[str]) -> int:
     return int(cli_main(argv) or 0)
 
 
+def run_lm_eval_wrap(argv: list[str]) -> int:
+    """``sustain lm-eval-wrap ...``: SustainScore versions of lm-eval generation tasks (see
+    :mod:`sustain_tasks.lm_eval.wrap`)."""
+    _lm_eval_module()  # a missing lm-eval is reported as such
+    from sustain_tasks.lm_eval.wrap import main as wrap_main
+
+    return wrap_main(argv)
+
+
 # -- parser ----------------------------------------------------------------------------------
 
 def _positive_int(text: str) -> int:
@@ -724,6 +733,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("lm-eval", help="run lm_eval with the sustain tasks included "
                                    "(arguments are passed through)", add_help=False)
+    sub.add_parser("lm-eval-wrap", help="write SustainScore versions of lm-eval "
+                                        "generate_until tasks (see its --help)", add_help=False)
     return parser
 
 
@@ -759,6 +770,8 @@ def _main(argv: Sequence[str] | None) -> int:
         if args_list and args_list[0] == "lm-eval":
             with data_hint("--metadata '{\"data_dir\": \"DIR\"}'"):
                 return run_lm_eval(args_list[1:])
+        if args_list and args_list[0] == "lm-eval-wrap":
+            return run_lm_eval_wrap(args_list[1:])
         parser = build_parser()
         try:
             args = parser.parse_args(args_list)

@@ -3,6 +3,7 @@
 A benchmark's Inspect task file (``sustain_tasks/<bench>.py``) only calls
 :func:`build_task`. The offline model providers live in :mod:`.providers` and are registered
 by :mod:`.modelapi`, which imports them only when a ``sustain/...`` model is requested.
+:func:`sustain` (:mod:`.wrap`) wraps any other Inspect task in the protocol.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .scorer import SCORE_KEYS, score_record, sustain_scorer
 from .solver import sustain_solver
 from .task import build_task, mode_metrics, validate_args
 from .verdicts import clear_verdicts
+from .wrap import resolve_task, sustain, sustain_wrap_solver
 
 __all__ = [
     "SCORE_KEYS",
@@ -37,10 +39,13 @@ __all__ = [
     "n_sustain",
     "placebo_retention",
     "plain_accuracy",
+    "resolve_task",
     "retest_retention",
     "score_record",
+    "sustain",
     "sustain_score",
     "sustain_scorer",
     "sustain_solver",
+    "sustain_wrap_solver",
     "validate_args",
 ]

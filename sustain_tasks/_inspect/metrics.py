@@ -24,6 +24,7 @@ __all__ = [
     "compliance_loose",
     "constrained_accuracy",
     "constrained_f1",
+    "n_no_constraint",
     "n_sustain",
     "placebo_retention",
     "plain_accuracy",
@@ -129,6 +130,19 @@ def n_sustain() -> Metric:
 
     def compute(scores: list[SampleScore]) -> Value:
         return float(sum(1 for value in _values(scores) if _in_s(value)))
+
+    return compute
+
+
+@metric(scores="unreduced")
+def n_no_constraint() -> Metric:
+    """How many plain-correct samples got no constraint (outside S: their output offered no
+    self-evident constraint, or in reference mode the reference offered none)."""
+
+    def compute(scores: list[SampleScore]) -> Value:
+        return float(sum(1 for value in _values(scores)
+                         if _flag(value.get("plain")) == 1.0
+                         and _flag(value.get("n_constraints")) == 0.0))
 
     return compute
 

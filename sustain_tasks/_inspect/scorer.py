@@ -19,7 +19,7 @@ from inspect_ai.solver import TaskState
 
 from sustain_tasks.benchmarks import Benchmark, Item, Verdict, get_benchmark
 from sustain_tasks.constraints import Constraint, assess, constraint_from_record
-from sustain_tasks.errors import SustainError
+from sustain_tasks.errors import SustainError, SustainInputError
 
 from .context import STORE_KEY
 from .dataset import item_index
@@ -35,7 +35,7 @@ from .metrics import (
 from .solver import sample_item_id
 from .verdicts import verify, verify_async
 
-__all__ = ["SCORE_KEYS", "score_record", "sustain_scorer"]
+__all__ = ["SCORE_KEYS", "score_record", "score_wrapped_record", "sustain_scorer"]
 
 SCORE_KEYS: tuple[str, ...] = (
     "plain", "constrained", "compliant", "compliant_loose", "placebo", "retest", "in_s",
@@ -116,6 +116,83 @@ def score_record(bench: Benchmark, record: dict[str, Any], target: str,
                  metadata=metadata)
 
 
+def _verdict_flag(record: Mapping[str, Any], key: str) -> float | None:
+    verdict = record.get(key)
+    if verdict is None:
+        return None
+    if not isinstance(verdict, bool):
+        raise SustainInputError(f"expected true or false, got {verdict!r}",
+                                field=f"store.{STORE_KEY}.{key}")
+    return _flag(verdict)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def score_wrapped_record(record: Mapping[str, Any]) -> Score:
+    """The score of one sample of a wrapped task (:mod:`sustain_tasks._inspect.wrap`), from
+    the record its solver kept: the verdicts were decided there by the task's own scorer, so
+    this only checks compliance and lays the value out as :func:`score_record` does."""
+    if "plain_correct" not in record:
+        raise SustainInputError("this sample was not run by the SustainScore wrapper (no "
+                                "verdicts in its store); wrap the task with "
+                                "sustain_tasks.sustain()", field=f"store.{STORE_KEY}")
+    mode = str(record.get("mode") or "plain")
+    plain_output = str(record.get("plain_output") or "")
+    plain = _verdict_flag(record, "plain_correct")
+    constraints: list[Constraint] = [
+        constraint_from_record(c, field=f"store.{STORE_KEY}.constraints")
+        for c in record.get("constraints") or []
+    ]
+    second_variant = record.get("second_variant")
+    second_output = record.get("second_output")
+    second = _verdict_flag(record, "second_correct") if second_output is not None else None
+
+    value: dict[str, float | int | None] = dict.fromkeys(SCORE_KEYS)
+    value["plain"] = plain
+    value["in_s"] = _flag(plain == 1.0 and bool(constraints))
+    value["n_constraints"] = len(constraints)
+    per_constraint: list[dict[str, Any]] = []
+    if second is not None and second_variant == "constrained":
+        compliance = assess(constraints, str(second_output))
+        per_constraint = [c.to_dict() for c in compliance.checks]
+        value["constrained"] = second
+        value["compliant"] = _flag(compliance.strict)
+        value["compliant_loose"] = _flag(compliance.loose)
+    elif second is not None and second_variant in ("placebo", "retest"):
+        value[str(second_variant)] = second
+
+    constrained_run = second_variant == "constrained" and second is not None
+    plain_score = _mapping(record.get("plain_score"))
+    second_score = _mapping(record.get("second_score"))
+    metadata: dict[str, Any] = {
+        "mode": mode,
+        "wrapped_task": record.get("wrapped"),
+        "scorer": record.get("scorer"),
+        "constraint_source": record.get("constraint_source"),
+        "constraints": [c.to_record() for c in constraints],
+        "kinds": [c.kind for c in constraints],
+        "categories": [c.category for c in constraints],
+        "target": record.get("targets"),
+        "plain_output": plain_output,
+        "plain_extracted": plain_score.get("answer"),
+        "plain_score": dict(plain_score) or None,
+        "plain_limit": record.get("plain_limit"),
+        "constrained_output": str(second_output) if constrained_run else None,
+        "constrained_extracted": second_score.get("answer") if constrained_run else None,
+        "second_variant": second_variant,
+        "second_output": second_output,
+        "second_extracted": second_score.get("answer") if second is not None else None,
+        "second_score": dict(second_score) or None,
+        "second_limit": record.get("second_limit"),
+        "per_constraint": per_constraint,
+    }
+    answer = plain_score.get("answer")
+    return Score(value=value, answer=answer if isinstance(answer, str) else None,
+                 explanation=_explain(value), metadata=metadata)
+
+
 def _explain(value: dict[str, float | int | None]) -> str:
     def word(flag: float | int | None, yes: str, no: str) -> str:
         return yes if flag == 1.0 else no
@@ -133,12 +210,14 @@ def _explain(value: dict[str, float | int | None]) -> str:
 
 @scorer(metrics=[plain_accuracy(), constrained_accuracy(), sustain_score(), compliance(),
                  compliance_loose(), n_sustain()])
-def sustain_scorer(benchmark: str, data_dir: str | None = None,
+def sustain_scorer(benchmark: str | None = None, data_dir: str | None = None,
                    sandbox: str | None = None, grader: bool = False) -> Scorer:
     """Score the generations the SustainScore solver recorded for each sample.
 
     Args:
-        benchmark: Benchmark name (``gsm8k``, ...).
+        benchmark: Benchmark name (``gsm8k``, ...); None for a wrapped task
+            (:func:`sustain_tasks.sustain`), whose solver recorded the verdicts of the task's
+            own scorer (see :func:`score_wrapped_record`).
         data_dir: Local data folder (else ``$SUSTAIN_DATA_DIR``, else the hub); used to find
             the item when its verifier needs more than the target.
         sandbox: Run code benchmarks' tests in this Inspect sandbox (None: the package's own
@@ -146,6 +225,19 @@ def sustain_scorer(benchmark: str, data_dir: str | None = None,
         grader: Let the model bound to the ``grader`` role decide the verdicts the rules leave
             open (see :mod:`.grader`).
     """
+    if benchmark is None:
+        async def score_wrapped(state: TaskState, target: Target) -> Score:
+            del target
+            record = state.store.get(STORE_KEY)
+            with located_errors():
+                if not isinstance(record, Mapping):
+                    raise SustainInputError("this sample was not run by the SustainScore "
+                                            "wrapper (nothing in its store)",
+                                            field=f"store.{STORE_KEY}")
+                return score_wrapped_record(record)
+
+        return score_wrapped
+
     bench = get_benchmark(benchmark)
 
     async def score(state: TaskState, target: Target) -> Score:

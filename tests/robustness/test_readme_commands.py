@@ -17,6 +17,10 @@ import pytest
 from sustain_tasks import _registry
 from sustain_tasks._inspect import validate_args
 from sustain_tasks.cli import build_parser
+from sustain_tasks.constraints import MAX_K
+from sustain_tasks.lm_eval.wrap import parse_args as wrap_args
+from sustain_tasks.protocol import MODES
+from sustain_tasks.wrapping import generic_kinds
 
 REPO = Path(__file__).resolve().parents[2]
 READMES = ("README.md", "sustain_tasks/README.md", "task_configs/README.md")
@@ -82,18 +86,30 @@ def test_command_is_valid_for_its_interface(readme: str, command: str) -> None:
         bench = Path(words[2]).stem
         checked = {k: v for k, v in args.items() if k in (
             "mode", "k", "kinds", "seed", "sandbox", "grader")}
-        if checked:
+        if bench == "wrap":  # any task: generic kinds, the modes and k of the built-in tasks
+            assert "task" in args, f"{readme}: wrap.py needs -T task=<spec>"
+            assert args.get("mode", "self") in MODES
+            assert 1 <= int(args.get("k", "1")) <= MAX_K
+            generic_kinds(args.get("kinds"))
+        elif checked:
             validate_args(bench, **checked)
         for role in _options(words, "--model-role"):
             assert role.startswith("grader="), role
     elif program == "lm_eval":
         tasks = _options(words, "--tasks")
         assert tasks, command
-        for task in tasks[0].split(","):
-            assert task in LM_EVAL_TASKS, f"{readme}: unknown lm-eval task {task}"
         assert "--include_path" in words, f"{readme}: lm-eval finds the tasks only with it"
+        generated = _options(words, "--include_path")[0] not in ("task_configs", "...")
+        for task in tasks[0].split(","):
+            if generated:  # written by sustain lm-eval-wrap
+                assert task.startswith("sustain_"), f"{readme}: {task} is not a wrapped task"
+            else:
+                assert task in LM_EVAL_TASKS, f"{readme}: unknown lm-eval task {task}"
     elif program == "sustain":
         if words[1] == "lm-eval":
+            return
+        if words[1] == "lm-eval-wrap":
+            wrap_args(words[2:])  # exits (a failure) on an unknown option
             return
         build_parser().parse_args(words[1:])  # exits (a failure) on an unknown option
     elif program not in ("pip", "python"):
