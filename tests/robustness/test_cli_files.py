@@ -129,7 +129,8 @@ def test_a_folder_as_out_names_the_folder(capsys: pytest.CaptureFixture[str], tm
     code, _, err = run(capsys, "score", lm_run, "--out", tmp_path)
     assert code == 2
     assert f"{tmp_path}: is a folder; --out takes a file path" in err
-    assert ".tmp" not in err and "emptydir" not in err
+    assert ".tmp" not in err
+    assert "emptydir" not in err
 
 
 def test_destination_is_checked_before_any_input_is_read(
