@@ -59,6 +59,15 @@ TIMEOUT_PATH = {
 }
 
 
+# Whole outputs (not one boxed answer) that are hard to read an answer from.
+WHOLE_OUTPUTS = {
+    "30000 unclosed boxed": "\\boxed{" * 30_000,
+    "200 kB of dollar signs": "$" * 200_000,
+    "marker then 100k parentheses": "The final answer is " + "(" * 100_000,
+    "marker then a 5000-level tower": "ANSWER: " + "9^{" * 5000 + "9" + "}" * 5000,
+}
+
+
 @pytest.mark.parametrize("answer", SCREENED_OR_FAST.values(), ids=SCREENED_OR_FAST.keys())
 def test_hostile_answer_is_wrong(answer: str) -> None:
     verdict = verify_math(f"The result is \\boxed{{{answer}}}", "5")
@@ -86,15 +95,9 @@ def test_runaway_algebra_is_cut_at_the_timeout(answer: str) -> None:
     assert eq.how in ("timeout", "memory", "sympy", "crashed"), eq
 
 
-def test_hostile_whole_outputs_are_handled() -> None:
-    outputs = [
-        "\\boxed{" * 30_000,
-        "$" * 200_000,
-        "The final answer is " + "(" * 100_000,
-        "ANSWER: " + "9^{" * 5000 + "9" + "}" * 5000,
-    ]
-    for output in outputs:
-        assert not verify_math(output, "5").correct
+@pytest.mark.parametrize("output", WHOLE_OUTPUTS.values(), ids=WHOLE_OUTPUTS.keys())
+def test_hostile_whole_output_is_wrong(output: str) -> None:
+    assert not verify_math(output, "5").correct
 
 
 def test_the_run_continues_after_hostile_answers() -> None:
