@@ -418,14 +418,31 @@ def test_math_verify_exits_promptly_and_leaves_no_worker(
     assert _wait_until_gone(mark) == []
 
 
+@contextlib.contextmanager
+def _ctrl_c_reaches_children() -> Iterator[None]:
+    """Children started meanwhile turn Ctrl-C into KeyboardInterrupt, even when this process
+    was started with SIGINT ignored (a shell's background job, ``nohup``): an ignored signal
+    stays ignored across exec, and Python then installs no handler of its own."""
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_interrupted_math_verify_stops_its_workers(
         tmp_path: Path, marked_env: tuple[dict[str, str], str]) -> None:
     env, mark = marked_env
     ofile = _symbolic_outputs(tmp_path / "o.jsonl", 4000)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sustain_tasks.cli", "verify", "--task", "math500",
-         "--outputs", str(ofile), "--progress"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    with _ctrl_c_reaches_children():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sustain_tasks.cli", "verify", "--task", "math500",
+             "--outputs", str(ofile), "--progress"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+            cwd=tmp_path)
     try:
         assert proc.stderr is not None
         lines = _lines(proc.stderr)
