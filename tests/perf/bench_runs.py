@@ -209,6 +209,10 @@ def interrupted_verify(folder: Path, repeats: int, missed: list[str]) -> list[st
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(REPO), str(REPO / "verifiers"), os.environ.get("PYTHONPATH", "")]))
     seconds = []
+    # a process started with SIGINT ignored (background job, nohup) passes that on to its
+    # children, and Python then turns no Ctrl-C into KeyboardInterrupt: undo it for them
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     for _ in range(repeats):
         proc = subprocess.Popen(
             [sys.executable, "-m", "sustain_tasks.cli", "verify", "--task", "math500",
