@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -42,3 +43,35 @@ def test_every_python_parse_goes_through_the_lock() -> None:
                         not line.lstrip().startswith("return ast.parse(source)"):
                     direct.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
     assert direct == []
+
+
+CLOCK_RE = re.compile(r"\b(?:perf_counter|monotonic|process_time)(?:_ns)?\(|\btime\.time(?:_ns)?\(")
+"""A clock read: how a test would time something."""
+NOT_A_SPEED_CLAIM = "# not a speed claim"
+
+
+def test_no_test_reads_the_clock() -> None:
+    """Tests must pass on a busy 2-core machine, so none asserts how long something took: they
+    state what they prove structurally (a verdict's mechanism, the thread a call ran in, an
+    ordering, a count of work), the suite's per-test timeout catches a hang, and speed claims
+    live in the benchmarks of ``tests/perf/``, run by hand. A clock read outside ``tests/perf/``
+    needs the marker ``# not a speed claim`` on its line (e.g. a deadline that only bounds a
+    wait)."""
+    found = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        if (REPO / "tests" / "perf") in path.parents:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if CLOCK_RE.search(line) and NOT_A_SPEED_CLAIM not in line:
+                found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert found == []
+
+
+def test_the_clock_rule_sees_clock_reads() -> None:
+    clocks = ["time.perf_counter", "perf_counter_ns", "time.monotonic", "time.time",
+              "time.process_time"]
+    hits = [f"elapsed = {clock}() - start" for clock in clocks]
+    misses = ["datetime.fromisoformat(x)", "sample.total_time", "sleep_time(3)",
+              "loop.run_in_executor()"]
+    assert [h for h in hits if not CLOCK_RE.search(h)] == []
+    assert [m for m in misses if CLOCK_RE.search(m)] == []

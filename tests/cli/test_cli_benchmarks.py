@@ -356,10 +356,12 @@ def _marked_processes(mark: str) -> list[int]:
     return found
 
 
-def _wait_until_gone(mark: str, seconds: float = 5.0) -> list[int]:
-    deadline = time.monotonic() + seconds
+def _wait_until_gone(mark: str, seconds: float = 120.0) -> list[int]:
+    """The marked processes still alive once they are all gone or ``seconds`` have passed (a
+    bound on the wait, not on how fast they go)."""
+    deadline = time.monotonic() + seconds  # not a speed claim
     left = _marked_processes(mark)
-    while left and time.monotonic() < deadline:
+    while left and time.monotonic() < deadline:  # not a speed claim
         time.sleep(0.1)
         left = _marked_processes(mark)
     return left
@@ -416,14 +418,31 @@ def test_math_verify_exits_promptly_and_leaves_no_worker(
     assert _wait_until_gone(mark) == []
 
 
+@contextlib.contextmanager
+def _ctrl_c_reaches_children() -> Iterator[None]:
+    """Children started meanwhile turn Ctrl-C into KeyboardInterrupt, even when this process
+    was started with SIGINT ignored (a shell's background job, ``nohup``): an ignored signal
+    stays ignored across exec, and Python then installs no handler of its own."""
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_interrupted_math_verify_stops_its_workers(
         tmp_path: Path, marked_env: tuple[dict[str, str], str]) -> None:
     env, mark = marked_env
     ofile = _symbolic_outputs(tmp_path / "o.jsonl", 4000)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sustain_tasks.cli", "verify", "--task", "math500",
-         "--outputs", str(ofile), "--progress"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    with _ctrl_c_reaches_children():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sustain_tasks.cli", "verify", "--task", "math500",
+             "--outputs", str(ofile), "--progress"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+            cwd=tmp_path)
     try:
         assert proc.stderr is not None
         lines = _lines(proc.stderr)
@@ -433,17 +452,17 @@ def test_interrupted_math_verify_stops_its_workers(
         assert first.startswith("verifying: 1/4000")
         assert _marked_processes(mark)
         proc.send_signal(signal.SIGINT)
-        started = time.monotonic()
-        code = proc.wait(timeout=30)
-        assert time.monotonic() - started < 15
+        code = proc.wait(timeout=120)  # stops a hung run; how fast is not checked
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     assert code == 130
     rest = []
-    while (line := lines.get(timeout=30)) is not None:
+    while (line := lines.get(timeout=120)) is not None:
         rest.append(line)
     assert "sustain: interrupted\n" in rest
+    # it stopped where it was, not after judging every output
+    assert not any(line.startswith("verifying: 4000/4000") for line in rest), rest[-3:]
     assert not any("Traceback" in line for line in rest)
     assert _wait_until_gone(mark) == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from types import FrameType
+
 import pytest
 
 from sustain_tasks.constraints import Constraint, SourceContext
@@ -18,6 +21,14 @@ from sustain_tasks.constraints.length import (
 )
 
 CTX = SourceContext(task="t", item_id="1")
+
+LINEAR_TIME_CASES: list[tuple[str, int]] = [
+    ("\\[", 50_000), ("\\begin{align}", 20_000), ("$", 100_000), ("a. ", 50_000),
+    ("Step 1. ", 30_000), ("U.S. ", 40_000), ("x\n", 100_000),
+]
+"""Sentence-scanner inputs built to be quadratic (openers without closers, labels, dotted
+abbreviations, many lines): a unit and how often it is repeated. Their timings are in
+``tests/perf/bench_constraint_checks.py``."""
 
 GOLDEN: list[tuple[Constraint, str, bool]] = [
     (MaxWords(5), "one two three four", True),
@@ -178,15 +189,41 @@ def test_paragraph_bound_starts_at_the_source_count() -> None:
     assert next(MaxParagraphs.candidates("One block\nof two lines.", CTX)) == MaxParagraphs(1)
 
 
-def test_sentences_are_counted_in_linear_time() -> None:
-    import time
+def _work(text: str) -> int:
+    """The work of both sentence checks on ``text``, counted without a clock: every function
+    call (Python or built-in), plus the characters of the strings handed to Python functions
+    (a helper called again and again on a growing text shows up here)."""
+    work = 0
 
-    for text in ["\\[" * 50_000, "\\begin{align}" * 20_000, "$" * 100_000, "a. " * 50_000,
-                 "Step 1. " * 30_000, "U.S. " * 40_000, "x\n" * 100_000]:
-        start = time.perf_counter()
+    def count(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal work
+        del arg
+        if event == "c_call":
+            work += 1
+        elif event == "call":
+            work += 1 + sum(len(v) for v in frame.f_locals.values() if isinstance(v, str))
+
+    sys.setprofile(count)
+    try:
         MaxSentences(3).check(text)
         MaxWordsPerSentence(3).check(text)
-        assert time.perf_counter() - start < 2.0, text[:20]
+    finally:
+        sys.setprofile(None)
+    return work
+
+
+@pytest.mark.parametrize(("unit", "repeat"), LINEAR_TIME_CASES,
+                         ids=[repr(unit)[1:-1] for unit, _ in LINEAR_TIME_CASES])
+def test_sentences_are_counted_in_linear_time(unit: str, repeat: int) -> None:
+    """The work of both sentence checks at most doubles when the input doubles (a quadratic
+    scanner would quadruple it), and the full-size input gets an answer. How long a check
+    takes: ``tests/perf/bench_constraint_checks.py``."""
+    MaxSentences(3).check("Warm up. Two sentences.")  # compiles patterns, fills caches
+    quarter, half = _work(unit * (repeat // 4)), _work(unit * (repeat // 2))
+    assert half <= 2 * quarter + 100, (quarter, half)
+    text = unit * repeat
+    assert isinstance(MaxSentences(3).check(text), bool)
+    assert isinstance(MaxWordsPerSentence(3).check(text), bool)
 
 
 def test_upper_bounds_refuse_fragments_that_break_them() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import time
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,7 +84,14 @@ def sustained(n: int, *, graded: bool) -> dict[str, float]:
 class FullRun:
     log: EvalLog
     path: Path
-    seconds: float
+
+    @property
+    def seconds(self) -> float:
+        """The run's duration as Inspect logged it (reported, never asserted: how fast a whole
+        benchmark runs is measured by tests/perf/bench_inspect_runs.py)."""
+        stats = self.log.stats
+        return (datetime.fromisoformat(stats.completed_at)
+                - datetime.fromisoformat(stats.started_at)).total_seconds()
 
 
 @pytest.fixture(scope="module")
@@ -99,11 +106,9 @@ def full_run(data_dir: Path, tmp_path_factory: pytest.TempPathFactory
             with pytest.MonkeyPatch.context() as patch:
                 patch.setenv("SUSTAIN_DATA_DIR", str(data_dir))
                 patch.setenv("HF_HUB_OFFLINE", "1")
-                start = time.perf_counter()
                 log = inspect_eval(TASKS[bench](mode=mode), model="sustain/reference",
                                    display="none", log_dir=str(folder / f"{bench}-{mode}"))[0]
-                seconds = time.perf_counter() - start
-            runs[bench, mode] = FullRun(log, Path(log.location), seconds)
+            runs[bench, mode] = FullRun(log, Path(log.location))
         return runs[bench, mode]
 
     return get
@@ -126,7 +131,6 @@ def test_whole_benchmark_with_the_reference_model(full_run: Callable[[str, str],
     assert graded is (bench == "hotpotqa")
     got = metrics(run.log)
     assert got == sustained(N_ITEMS, graded=graded)
-    assert run.seconds < 300, f"{bench} {mode}: {run.seconds:.0f} s for {N_ITEMS} samples"
 
 
 @pytest.mark.slow
@@ -272,16 +276,13 @@ def test_reference_model_finds_the_item_from_the_prompt_text(data_dir: Path, ben
 
 
 @pytest.mark.parametrize("bench", BENCHES)
-def test_prompt_lookup_is_exact_and_fast(data_dir: Path, bench: str) -> None:
+def test_prompt_lookup_is_exact(data_dir: Path, bench: str) -> None:
+    """Every item is found from its own prompt (how fast: tests/perf/bench_lookups.py)."""
     benchmark = get_benchmark(bench)
     index = item_index(bench, data_dir)
     prompts = [(item, benchmark.prompt(item)) for item in index.items]
-    start = time.perf_counter()
     found = [index.find_in_prompt(prompt) for _, prompt in prompts]
-    per_call = (time.perf_counter() - start) / len(prompts)
     assert [f.id if f else None for f in found] == [item.id for item, _ in prompts]
-    # one substring search per item: about a millisecond for HotpotQA's long prompts
-    assert per_call < 0.05, f"{per_call * 1000:.1f} ms per lookup"
     assert index.find_in_prompt("What is the capital of France?") is None
 
 
@@ -373,32 +374,22 @@ def test_hotpotqa_replay_metrics_and_f1_by_hand(inspect_env: Path, tmp_path: Pat
 
 
 # -- hostile MATH answers ---------------------------------------------------------------------
-@dataclass
-class Heartbeat:
-    """Ticks of a background task on the eval's event loop: a long gap means it was blocked."""
-
-    ticks: list[float]
-    period: float = 0.05
-
-    def max_gap(self) -> float:
-        return max((b - a for a, b in zip(self.ticks, self.ticks[1:], strict=False)),
-                   default=math.inf)
+def _in_event_loop() -> bool:
+    """Whether the calling thread is running an asyncio event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 @solver
-def heartbeat(beat: Heartbeat) -> Solver:
-    """Starts the heartbeat on the first sample; changes nothing."""
-    running: list[asyncio.Task[None]] = []
-
-    async def tick() -> None:
-        for _ in range(int(300 / beat.period)):
-            beat.ticks.append(time.monotonic())
-            await asyncio.sleep(beat.period)
+def loop_thread(threads: list[threading.Thread]) -> Solver:
+    """Records the thread that runs the eval's event loop; changes nothing."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         del generate
-        if not running:
-            running.append(asyncio.get_running_loop().create_task(tick()))
+        threads.append(threading.current_thread())
         return state
 
     return solve
@@ -412,8 +403,8 @@ HOSTILE = {
 }
 
 
-def test_hostile_math_answers_are_wrong_and_the_loop_keeps_running(inspect_env: Path,
-                                                                   tmp_path: Path) -> None:
+def test_hostile_math_answers_are_wrong_and_the_loop_keeps_running(
+        inspect_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bench = get_benchmark("math500")
     items: list[Item] = item_index(bench).items[:4]
     assert [item.target for item in items[1:]] == ["p - q", "\\frac{14}{3}", "9"]
@@ -423,14 +414,22 @@ def test_hostile_math_answers_are_wrong_and_the_loop_keeps_running(inspect_env: 
     path = write_jsonl(tmp_path / "hostile.jsonl",
                        [{"id": item.id, "output": out} for item, out in zip(items, outputs,
                                                                              strict=True)])
-    beat = Heartbeat([])
+    # where each comparison runs: never on the event loop's thread
+    judged: list[tuple[str, threading.Thread, bool]] = []
+    original = type(bench).verify
+
+    def recording(self: Any, output: str, target: str, item: Item | None = None) -> Any:
+        judged.append((output, threading.current_thread(), _in_event_loop()))
+        return original(self, output, target, item)
+
+    monkeypatch.setattr(type(bench), "verify", recording)
+    clear_verdicts()
+    loop_threads: list[threading.Thread] = []
     task = Task(dataset=items_dataset(bench, items),
-                solver=[heartbeat(beat), sustain_solver("math500", mode="self")],
+                solver=[loop_thread(loop_threads), sustain_solver("math500", mode="self")],
                 scorer=sustain_scorer("math500"), metrics=mode_metrics("self"))
-    start = time.perf_counter()
     log = inspect_eval(task, model="sustain/replay", model_args={"outputs": str(path)},
                        display="none", log_dir=str(inspect_env))[0]
-    seconds = time.perf_counter() - start
     assert log.status == "success", log.error
     values = score_values(log)
     plain = {item_id: value["plain"] for item_id, value in values.items()}
@@ -446,24 +445,26 @@ def test_hostile_math_answers_are_wrong_and_the_loop_keeps_running(inspect_env: 
         meta = sample.scores["sustain_scorer"].metadata
         assert meta is not None
         assert hostile.endswith(f"\\boxed{{{meta['plain_extracted']}}}")
+        # the bounded comparison gave up by its own mechanism: the screen refused the answer,
+        # or the worker's deadline cut sympy (once: the scorer reuses the solver's verdict,
+        # see the next test)
         assert f"[{how}:" in meta["plain_detail"], meta["plain_detail"]
         assert meta["constraints"] == []
-        # the bounded comparison gives up after a few seconds (once: the scorer reuses the
-        # solver's verdict, see the next test)
-        assert sample.total_time is not None
-        assert sample.total_time < 15, (n, sample.total_time)
     sympy_meta = samples[items[2].id].scores["sustain_scorer"].metadata  # type: ignore[index]
     assert sympy_meta is not None
     assert "[sympy:" in sympy_meta["plain_detail"]
-    assert seconds < 60
     # samples run side by side (Inspect's default max_connections): the ones after the slow
     # answer in the dataset finish before it
     finished = {sid: datetime.fromisoformat(str(s.completed_at)) for sid, s in samples.items()}
     assert finished[items[2].id] < finished[items[1].id]
     assert finished[items[3].id] < finished[items[1].id]
-    # the event loop never waited on a comparison (a blocked loop would show a gap of 3+ s)
-    assert beat.max_gap() < 2.0, beat.max_gap()
-    assert len(beat.ticks) > 10
+    # the event loop never waited on a comparison: every one ran in a worker thread, away from
+    # the loop's thread, and the slow one was among them
+    assert loop_threads, "the solver never ran"
+    assert set(outputs) <= {output for output, _, _ in judged}
+    for output, thread, on_loop in judged:
+        assert not on_loop, output[:40]
+        assert thread not in loop_threads, output[:40]
 
 
 def test_solver_and_scorer_judge_each_output_once(inspect_env: Path,

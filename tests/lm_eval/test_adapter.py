@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -98,14 +97,11 @@ def test_docs_carry_what_prompt_and_verifier_need(local_data: Path, bench_name: 
 
 
 @pytest.mark.parametrize("bench_name", ["math500", "hotpotqa"])
-def test_reference_mode_builds_every_item_quickly(local_data: Path, bench_name: str,
-                                                  bench_items: dict[str, list[Item]]) -> None:
+def test_reference_mode_builds_every_item(local_data: Path, bench_name: str,
+                                          bench_items: dict[str, list[Item]]) -> None:
     """Reference-mode constraints for all 500 items (k=3): each self-evident on its reference,
-    deterministic, and built in about a second (the bound is generous for a loaded machine)."""
-    started = time.perf_counter()
+    and deterministic (how fast: tests/perf/bench_lookups.py)."""
     docs = build_docs(bench_name, "constrained", k=3, seed=5)
-    seconds = time.perf_counter() - started
-    assert seconds < 30, seconds
     by_id = {item.id: item for item in bench_items[bench_name]}
     assert len(docs) == 500
     for doc in docs:

@@ -3,7 +3,6 @@ the unsafe-code gate, the verdicts of the isolated runner, and the same verdicts
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +52,9 @@ def test_mbpp_reference_run_agrees_with_inspect(
         f"```python\ndef {endless.metadata['entry_point']}(*args):\n    while True:\n"
         "        pass\n```")
     out = tmp_path / "out"
-    started = time.monotonic()
     lm_eval_cli([*_client_args(completion_server.url), "--include_path", str(include_path()),
                  "--tasks", "sustain_mbpp", "--limit", str(limit), "--confirm_run_unsafe_code",
                  "--output_path", str(out), "--log_samples"], offline_env, tmp_path)
-    print(f"lm_eval CLI, sustain_mbpp, --limit {limit}: {time.monotonic() - started:.1f} s")
     results, samples = lm_eval_run(out)
     assert set(samples) == {"sustain_mbpp_plain", "sustain_mbpp_constrained"}
     lm: dict[tuple[str, str, str], dict[str, Any]] = {}

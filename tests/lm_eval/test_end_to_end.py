@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -127,11 +126,9 @@ def test_math500_and_hotpotqa_groups_through_the_cli(
     tag = f"SUSTAIN_TEST_RUN={uuid.uuid4().hex}"
     env = {**offline_env, tag.partition("=")[0]: tag.partition("=")[2]}
     out = tmp_path / "out"
-    started = time.monotonic()
     lm_eval_cli([*_client_args(completion_server.url), "--include_path", str(include_path()),
                  "--tasks", "sustain_math500,sustain_hotpotqa", "--limit", str(limit),
                  "--output_path", str(out), "--log_samples"], env, tmp_path)
-    elapsed = time.monotonic() - started
     assert leftover_processes(tag) == [], "the run left processes behind"
 
     results, samples = lm_eval_run(out)
@@ -193,7 +190,6 @@ def test_math500_and_hotpotqa_groups_through_the_cli(
         assert body["stop"] == stops[bench_name]
         assert body["max_tokens"] == 1024
         assert body["temperature"] == 0
-    print(f"lm_eval CLI, math500+hotpotqa, --limit {limit}: {elapsed:.1f} s")
 
 
 def test_python_api_with_the_reference_model(local_data: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -80,14 +79,11 @@ def test_lookup_of_every_long_hotpotqa_prompt(data_dir: Path, bench_items: dict[
     prompts = [(p, v, item) for item in items
                for p, v in _wrapped(bench.prompt(item), item).items()]
     assert sum(len(p) for p, _, _ in prompts) / len(prompts) > 4000
-    started = time.perf_counter()
     found = [(index.find(prompt), variant, item) for prompt, variant, item in prompts]
-    per_lookup = (time.perf_counter() - started) / len(prompts)
     assert [item.id for match, _, item in found if match is None or match.item != item] == []
     if not scan_questions:
+        # how fast (well under 0.1 ms a lookup): tests/perf/bench_lookups.py
         assert all(match.variant in (variant, None) for match, variant, _ in found if match)
-        # typically well under 0.1 ms; the question scan takes milliseconds
-        assert per_lookup < 0.01, per_lookup
     assert index.find("\n\n".join(["Nothing to see here."] * 400)) is None
 
 

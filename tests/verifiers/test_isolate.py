@@ -27,34 +27,33 @@ def pool() -> Iterator[WorkerPool]:
 
 
 def test_returns_values(pool: WorkerPool) -> None:
-    out = pool.run(PROBE, "echo", timeout=30)
+    out = pool.run(PROBE, "echo", timeout=120)
     assert out == Outcome(True, "echo", seconds=out.seconds)
 
 
 def test_timeout_kills_and_replaces_the_worker(pool: WorkerPool) -> None:
     before = pool.restarts
-    start = time.perf_counter()
     out = pool.run(PROBE, "sleep", 60, timeout=0.5)
+    # the pool's deadline ended the call (a call that ran its course would be ok)
     assert (out.ok, out.error) == (False, "timeout")
-    assert time.perf_counter() - start < 10
     assert pool.restarts == before + 1
-    assert pool.run(PROBE, "echo", timeout=30).value == "echo"
+    assert pool.run(PROBE, "echo", timeout=120).value == "echo"
 
 
 def test_memory_cap_is_enforced(pool: WorkerPool) -> None:
-    out = pool.run(PROBE, "allocate", 2048, timeout=30)
+    out = pool.run(PROBE, "allocate", 2048, timeout=120)
     assert (out.ok, out.error) == (False, "memory")
-    assert pool.run(PROBE, "allocate", 16, timeout=30).ok
+    assert pool.run(PROBE, "allocate", 16, timeout=120).ok
 
 
 def test_a_crashing_worker_is_replaced(pool: WorkerPool) -> None:
-    out = pool.run(PROBE, "crash", timeout=30)
+    out = pool.run(PROBE, "crash", timeout=120)
     assert (out.ok, out.error) == (False, "crashed")
-    assert pool.run(PROBE, "echo", timeout=30).ok
+    assert pool.run(PROBE, "echo", timeout=120).ok
 
 
 def test_exceptions_are_reported_not_raised(pool: WorkerPool) -> None:
-    out = pool.run(PROBE, "raise", timeout=30)
+    out = pool.run(PROBE, "raise", timeout=120)
     assert (out.ok, out.error) == (False, "error")
     assert "ArithmeticError" in out.message
 
@@ -71,7 +70,7 @@ def test_concurrent_threads_share_the_pool(pool: WorkerPool) -> None:
     lock = threading.Lock()
 
     def work(i: int) -> None:
-        out = pool.run(PROBE, f"echo-{i}", timeout=30)
+        out = pool.run(PROBE, f"echo-{i}", timeout=120)
         with lock:
             results.append(out.value)
 
@@ -83,30 +82,34 @@ def test_concurrent_threads_share_the_pool(pool: WorkerPool) -> None:
     assert sorted(map(str, results)) == sorted(f"echo-{i}" for i in range(6))
 
 
-def test_async_calls_do_not_block_the_loop(pool: WorkerPool) -> None:
-    async def main() -> tuple[list[Outcome], int]:
-        ticks = 0
+def test_async_calls_do_not_block_the_loop(pool: WorkerPool,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The blocking call behind ``run_async`` runs in a worker thread, never on the loop's."""
+    calls: list[threading.Thread] = []
+    blocking = pool.run
 
-        async def ticker() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
+    def recording(func: str, *args: object, timeout: float) -> Outcome:
+        calls.append(threading.current_thread())
+        with pytest.raises(RuntimeError):  # no event loop runs in this thread
+            asyncio.get_running_loop()
+        return blocking(func, *args, timeout=timeout)
 
-        task = asyncio.create_task(ticker())
-        outs = await asyncio.gather(pool.run_async(PROBE, "sleep", 0.3, timeout=30),
-                                    pool.run_async(PROBE, "sleep", 0.3, timeout=30))
-        task.cancel()
-        return list(outs), ticks
+    monkeypatch.setattr(pool, "run", recording)
 
-    outs, ticks = asyncio.run(main())
+    async def main() -> tuple[list[Outcome], threading.Thread]:
+        outs = await asyncio.gather(pool.run_async(PROBE, "sleep", 0.3, timeout=120),
+                                    pool.run_async(PROBE, "sleep", 0.3, timeout=120))
+        return list(outs), threading.current_thread()
+
+    outs, loop_thread = asyncio.run(main())
     assert all(o.ok for o in outs)
-    assert ticks >= 5
+    assert len(calls) == 2
+    assert loop_thread not in calls
 
 
 def test_closed_pool_refuses_work() -> None:
     p = WorkerPool(size=1, warm=())
-    assert p.run(PROBE, "echo", timeout=30).ok
+    assert p.run(PROBE, "echo", timeout=120).ok
     p.close()
     with pytest.raises(RuntimeError):
         p.run(PROBE, "echo", timeout=1)
@@ -124,7 +127,7 @@ def test_bad_settings_are_refused() -> None:
 def test_a_worker_that_cannot_start_is_reported() -> None:
     p = WorkerPool(size=1, warm=["sustain_verifiers._isolate:no_such_function"])
     try:
-        out = p.run(PROBE, "echo", timeout=30)
+        out = p.run(PROBE, "echo", timeout=120)
     finally:
         p.close()
     assert (out.ok, out.error) == (False, "startup")
@@ -179,9 +182,11 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _gone_within(pid: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+def _gone_within(pid: int, seconds: float = 120) -> bool:
+    """Whether the process ends within ``seconds`` (a bound on the wait: it returns as soon as
+    the process is gone)."""
+    deadline = time.monotonic() + seconds  # not a speed claim
+    while time.monotonic() < deadline:  # not a speed claim
         if _state(pid) in (None, "Z", "X"):
             return True
         time.sleep(0.1)
@@ -201,8 +206,8 @@ def _start_parent(timeout: float, mode: str) -> tuple[subprocess.Popen[str], int
 def _busy(pid: int) -> None:
     """Wait until the worker is deep in its computation."""
     start = _cpu_seconds(pid)
-    deadline = time.monotonic() + 60
-    while _cpu_seconds(pid) - start < 0.5 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120  # not a speed claim
+    while _cpu_seconds(pid) - start < 0.5 and time.monotonic() < deadline:  # not a speed claim
         time.sleep(0.05)
 
 
@@ -213,7 +218,7 @@ def test_a_busy_worker_dies_when_its_parent_is_killed() -> None:
         _busy(worker)
         parent.kill()
         parent.wait()
-        assert _gone_within(worker, 30), "the worker outlived its killed parent"
+        assert _gone_within(worker), "the worker outlived its killed parent"
     finally:
         parent.kill()
         parent.wait()
@@ -227,7 +232,7 @@ def test_an_idle_worker_dies_when_its_parent_is_killed() -> None:
     try:
         parent.kill()
         parent.wait()
-        assert _gone_within(worker, 30), "the worker outlived its killed parent"
+        assert _gone_within(worker), "the worker outlived its killed parent"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(worker, signal.SIGKILL)
@@ -236,13 +241,14 @@ def test_an_idle_worker_dies_when_its_parent_is_killed() -> None:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_a_signal_to_the_process_group_reaches_the_workers() -> None:
     """``timeout -s TERM`` and shells signal the whole process group: workers are in it. (The
-    request's timeout is long, so only the signal can end the worker within the bound.)"""
-    parent, worker = _start_parent(60.0, "busy")
+    request's timeout and so its CPU-time backstop are far longer than the wait, so only the
+    signal can end the worker within it.)"""
+    parent, worker = _start_parent(600.0, "busy")
     try:
         _busy(worker)
         os.killpg(parent.pid, signal.SIGTERM)
         parent.wait()
-        assert _gone_within(worker, 10), "the worker escaped the signal to its group"
+        assert _gone_within(worker), "the worker escaped the signal to its group"
     finally:
         parent.kill()
         parent.wait()
@@ -256,12 +262,12 @@ def test_an_interrupt_does_not_kill_a_worker_mid_call(pool: WorkerPool) -> None:
     pids = [w.proc.pid for w in pool._idle]
     result: list[Outcome] = []
     thread = threading.Thread(target=lambda: result.append(pool.run(PROBE, "sleep", 1.0,
-                                                                    timeout=30)))
+                                                                    timeout=120)))
     thread.start()
     time.sleep(0.3)
     for pid in pids:
         os.kill(pid, signal.SIGINT)
-    thread.join(60)
+    thread.join(120)
     assert result
     assert result[0].ok, result
 
@@ -273,7 +279,7 @@ def test_a_dead_idle_worker_is_replaced_before_use() -> None:
         victim = p._idle[0]
         victim.proc.kill()
         victim.proc.wait()
-        out = p.run(PROBE, "echo", timeout=30)
+        out = p.run(PROBE, "echo", timeout=120)
         assert out.ok, out
     finally:
         p.close()
@@ -283,12 +289,12 @@ def test_a_call_whose_worker_died_unnoticed_runs_on_a_fresh_one() -> None:
     """A worker that dies between the pool's check and the request: the call is not lost."""
     p = WorkerPool(size=1, warm=())
     try:
-        assert p.run(PROBE, "echo", timeout=30).ok
+        assert p.run(PROBE, "echo", timeout=120).ok
         victim = p._idle[0]
         victim.proc.kill()
         victim.proc.wait()
         victim.alive = lambda: True  # type: ignore[method-assign]
-        out = p.run(PROBE, "echo", timeout=30)
+        out = p.run(PROBE, "echo", timeout=120)
         assert out.ok, out
         assert p.restarts == 1
     finally:

@@ -112,14 +112,11 @@ def test_strict_extraction_accepts_only_boxed() -> None:
     assert extract_math_answer("so \\boxed{5}", strict=True).text == "5"
 
 
-def test_extraction_is_fast_on_huge_and_unbalanced_outputs() -> None:
-    import time
-
-    start = time.perf_counter()
+def test_extraction_handles_huge_and_unbalanced_outputs() -> None:
+    """How fast: tests/perf/bench_math_verify.py (the same three outputs)."""
     assert extract_math_answer("\\boxed{" * 30_000).method in ("none", "bare")
     assert extract_math_answer("x" * 200_000 + "\\boxed{4}").text == "4"
     assert extract_math_answer("}" * 200_000 + "{" * 200_000).text is None
-    assert time.perf_counter() - start < 5
 
 
 # -- canonical forms and the screen -------------------------------------------------------------

@@ -1,17 +1,16 @@
-"""Hostile answers are judged wrong within a few seconds and never hang or break the run.
+"""Hostile answers are judged wrong by a bounded mechanism and never hang or break the run.
 
-The bounds here are generous (the machine may be loaded); the tight figures are measured by
-``tests/perf/bench_math_verify.py``.
+What is checked here is how each verdict was reached (refused by the screen, decided by sympy,
+cut at the worker's deadline) rather than how long it took: a timed assertion fails at random
+on a loaded machine. The timings are measured by ``tests/perf/bench_math_verify.py``, which
+also runs every answer of this module; a hang is caught by the suite's per-test timeout.
 """
 
 from __future__ import annotations
 
-import time
-
 import pytest
+import sustain_verifiers.math as math_module
 from sustain_verifiers.math import math_equal, verify_math
-
-BOUND_SECONDS = 20.0
 
 SCREENED_OR_FAST = {
     "power tower": "9^{9^{9^{9}}}",
@@ -60,42 +59,45 @@ TIMEOUT_PATH = {
 }
 
 
+# Whole outputs (not one boxed answer) that are hard to read an answer from.
+WHOLE_OUTPUTS = {
+    "30000 unclosed boxed": "\\boxed{" * 30_000,
+    "200 kB of dollar signs": "$" * 200_000,
+    "marker then 100k parentheses": "The final answer is " + "(" * 100_000,
+    "marker then a 5000-level tower": "ANSWER: " + "9^{" * 5000 + "9" + "}" * 5000,
+}
+
+
 @pytest.mark.parametrize("answer", SCREENED_OR_FAST.values(), ids=SCREENED_OR_FAST.keys())
-def test_hostile_answer_is_wrong_quickly(answer: str) -> None:
-    start = time.perf_counter()
+def test_hostile_answer_is_wrong(answer: str) -> None:
     verdict = verify_math(f"The result is \\boxed{{{answer}}}", "5")
     assert not verdict.correct
-    assert time.perf_counter() - start < BOUND_SECONDS, verdict.detail
+    # refused by the screen, compared by sympy within the worker's deadline (or cut at it),
+    # or no final answer at all: never an error
+    assert verdict.how in ("refused", "sympy", "timeout", None), verdict.detail
 
 
 @pytest.mark.parametrize("answer", SCREENED.values(), ids=SCREENED.keys())
-def test_costly_answer_is_refused_without_a_worker(answer: str) -> None:
-    start = time.perf_counter()
+def test_costly_answer_is_refused_without_a_worker(answer: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_worker(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"sent to a worker: {args[:3]}")
+
+    monkeypatch.setattr(math_module, "run_bounded", no_worker)
     eq = math_equal("5", answer)
     assert (eq.equal, eq.how) == (False, "refused"), eq
-    assert time.perf_counter() - start < 1.0
 
 
 @pytest.mark.parametrize("answer", TIMEOUT_PATH.values(), ids=TIMEOUT_PATH.keys())
 def test_runaway_algebra_is_cut_at_the_timeout(answer: str) -> None:
-    start = time.perf_counter()
     eq = math_equal("5", answer, timeout=1.0)
     assert not eq.equal
     assert eq.how in ("timeout", "memory", "sympy", "crashed"), eq
-    assert time.perf_counter() - start < BOUND_SECONDS
 
 
-def test_hostile_whole_outputs_are_handled() -> None:
-    outputs = [
-        "\\boxed{" * 30_000,
-        "$" * 200_000,
-        "The final answer is " + "(" * 100_000,
-        "ANSWER: " + "9^{" * 5000 + "9" + "}" * 5000,
-    ]
-    for output in outputs:
-        start = time.perf_counter()
-        assert not verify_math(output, "5").correct
-        assert time.perf_counter() - start < BOUND_SECONDS
+@pytest.mark.parametrize("output", WHOLE_OUTPUTS.values(), ids=WHOLE_OUTPUTS.keys())
+def test_hostile_whole_output_is_wrong(output: str) -> None:
+    assert not verify_math(output, "5").correct
 
 
 def test_the_run_continues_after_hostile_answers() -> None:

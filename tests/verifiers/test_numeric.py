@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sustain_verifiers.numeric import (
     extract_numeric_answer,
@@ -11,6 +9,9 @@ from sustain_verifiers.numeric import (
     parse_number,
     verify_numeric,
 )
+
+HOSTILE_OUTPUT = ("1," * 100_000) + "\\boxed{" * 5000 + "(" * 50_000
+"""285,000 characters: a list of numbers, then openers without closers."""
 
 
 @pytest.mark.parametrize(
@@ -119,8 +120,9 @@ def test_verdicts() -> None:
     assert not verify_numeric("#### 18", "eighteen").correct
 
 
-def test_long_hostile_output_is_fast() -> None:
-    hostile = ("1," * 100_000) + "\\boxed{" * 5000 + "(" * 50_000
-    start = time.perf_counter()
-    verify_numeric(hostile, "18")
-    assert time.perf_counter() - start < 5
+def test_long_hostile_output_gets_a_verdict() -> None:
+    """How fast: tests/perf/bench_numeric_agreement.py (its hostile outputs include this one)."""
+    verdict = verify_numeric(HOSTILE_OUTPUT, "18")
+    assert not verdict.correct
+    assert verdict.extracted is None
+    assert "no numeric answer" in verdict.detail
