@@ -25,6 +25,7 @@ from sustain_tasks.constraints.text import (
     WORD_RE,
     has_word,
     per_text,
+    pieces,
     strip_latex_commands,
     whole_word_test,
 )
@@ -259,8 +260,8 @@ class IncludeWord(Constraint):
         in_required = whole_word_test(ctx.required)
         forms: dict[str, str] = {}  # usable words, lower-case form -> form proposed
         refused: set[str] = set()  # lower-case forms that may not be proposed
-        for match in WORD_RE.finditer(strip_latex_commands(source)):
-            token = match.group()
+        for token in _first_occurrences(WORD_RE, strip_latex_commands(source)):
+            # reading a token again would change nothing
             if len(token) < _WORD_MIN_LEN or _LETTERS_RE.fullmatch(token) is None:
                 continue
             lower = token.lower()
@@ -287,11 +288,19 @@ class IncludeWord(Constraint):
         return cls("market")
 
 
+def _first_occurrences(pattern: re.Pattern[str], text: str) -> Iterator[str]:
+    """The matches of ``pattern`` (which never spans whitespace) in ``text`` in order, without
+    the repeats within each piece of :func:`~.text.pieces` (a token may come again in a later
+    piece): for readers that a repeated token leaves unchanged."""
+    for piece in pieces(text):
+        yield from dict.fromkeys(pattern.findall(piece))
+
+
 def _avoidable_words_used(source: str) -> frozenset[str]:
     """The words of :data:`AVOIDABLE_WORDS` that ``source`` uses (any case), read in one pass."""
     used: set[str] = set()
-    for match in _WORD_RUN_RE.finditer(strip_latex_commands(source)):
-        lower = match.group().lower()
+    for run in _first_occurrences(_WORD_RUN_RE, strip_latex_commands(source)):
+        lower = run.lower()
         if lower in _AVOIDABLE:
             used.add(lower)
     return frozenset(used)

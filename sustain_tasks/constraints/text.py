@@ -56,6 +56,7 @@ __all__ = [
     "normalize_phrase",
     "paragraphs",
     "per_text",
+    "pieces",
     "sentences",
     "shared_analysis",
     "strip_latex_commands",
@@ -147,8 +148,29 @@ def words(text: str) -> list[str]:
     return WORD_RE.findall(strip_latex_commands(text))
 
 
+_CHUNK = 1 << 16
+_SPACE_RE = re.compile(r"\s")
+
+
+def pieces(text: str) -> Iterator[str]:
+    """``text`` in consecutive pieces of about 64 KB, each cut just before a whitespace
+    character, so that no word (see :data:`WORD_RE`) is cut: a long text can then be tokenised
+    at the speed of ``findall`` without holding all its tokens at once."""
+    start = 0
+    while len(text) - start > _CHUNK:
+        space = _SPACE_RE.search(text, start + _CHUNK)
+        if space is None:
+            break
+        yield text[start:space.start()]
+        start = space.start()
+    yield text[start:]
+
+
 def _count_words(text: str) -> int:
-    return sum(1 for _ in WORD_RE.finditer(_LATEX_COMMAND_RE.sub(" ", text)))
+    stripped = _LATEX_COMMAND_RE.sub(" ", text)
+    if len(stripped) <= _CHUNK:
+        return len(WORD_RE.findall(stripped))
+    return sum(len(WORD_RE.findall(piece)) for piece in pieces(stripped))
 
 
 @per_text
@@ -262,6 +284,9 @@ def _prose_runs(text: str) -> tuple[list[list[str]], bool, bool]:
     return runs, mixed, not last_is_prose
 
 
+_MAY_END_SENTENCE = frozenset(".!?" + _CLOSERS)
+
+
 def _breaks_after(token: str, following: str, mixed: bool) -> bool:
     """Whether a sentence ends after ``token`` when ``following`` comes next on its line."""
     core = token.rstrip(_CLOSERS)
@@ -298,10 +323,15 @@ def _sentence_analysis(text: str) -> tuple[tuple[str, ...], bool]:
                                       or (mixed and _starts_lowercase_word(line))):
                 _close_sentence(pending, found)
             tokens = line.split()
-            for j, token in enumerate(tokens):
-                pending.append(token)
-                if j + 1 < len(tokens) and _breaks_after(token, tokens[j + 1], mixed):
+            start = 0  # tokens[:start] are in ``pending`` (or closed)
+            # a sentence can end only after a token whose last character is an end mark or a
+            # closer (see _breaks_after): the others are not looked at one by one
+            for j in [j for j, t in enumerate(tokens) if t[-1] in _MAY_END_SENTENCE]:
+                if j + 1 < len(tokens) and _breaks_after(tokens[j], tokens[j + 1], mixed):
+                    pending.extend(tokens[start:j + 1])
+                    start = j + 1
                     _close_sentence(pending, found)
+            pending.extend(tokens[start:])
         if pending:
             _close_sentence(pending, found, last=True)
     return tuple(found), ends_without_prose

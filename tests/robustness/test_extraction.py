@@ -115,6 +115,15 @@ def test_the_word_test_agrees_with_has_word() -> None:
             assert test(word) is expected, (fragments, word)
 
 
+@pytest.mark.parametrize("size", [10, 70_000, 300_000])
+def test_pieces_cut_long_texts_only_before_whitespace(size: int) -> None:
+    source = (GSM8K_STYLE + "x" * 100_000 + " \u2003" + prose(distinct_words(50)))[:size]
+    found = list(text.pieces(source))
+    assert "".join(found) == source
+    assert all(piece[:1].isspace() for piece in found[1:])
+    assert text.count_words(source) == len(text.WORD_RE.findall(text.strip_latex_commands(source)))
+
+
 def test_the_source_is_split_into_sentences_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every sentence-based kind (and each of its candidates) used to split the whole source
     again; the split is now shared by all kinds within one extraction."""
