@@ -17,7 +17,7 @@ from itertools import islice
 from typing import ClassVar, Self
 
 from sustain_tasks.constraints.base import Category, Constraint, Prohibition, SourceContext
-from sustain_tasks.constraints.leak import numbers_in
+from sustain_tasks.constraints.leak import names_a_number
 from sustain_tasks.constraints.loose import strip_emphasis
 from sustain_tasks.constraints.registry import register
 from sustain_tasks.constraints.text import (
@@ -180,18 +180,17 @@ def first_person_words(text: str) -> Iterator[str]:
     while current is not None:  # a window of three tokens, read once
         following = next(tokens, None)
         word = current.group()
-        next_word = ""
-        if following is not None and _blank_between(plain, current.end(), following.start()):
-            next_word = following.group()
         if word == "I" or word.startswith("I'"):
-            if _is_pronoun_i(plain, previous, current, next_word):
+            if _is_pronoun_i(plain, previous, current, _next_word(plain, current, following)):
                 yield word
         else:
             lower = word.lower()
             # lower case, or capitalised as the first word of a sentence that is not a title
             if (lower in _FIRST_PERSON or lower.startswith("i'")) and (
-                    word == lower or (_title_case(word) and not next_word[:1].isupper()
-                                      and _sentence_initial(plain, current.start()))):
+                    word == lower
+                    or (_title_case(word)
+                        and not _next_word(plain, current, following)[:1].isupper()
+                        and _sentence_initial(plain, current.start()))):
                 yield word
         previous, current = current, following
 
@@ -203,9 +202,12 @@ def _plain_text(text: str) -> str:
     return strip_latex_commands(without_math(text)).replace("\u2019", "'")
 
 
-def _blank_between(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` is empty or only whitespace."""
-    return start >= end or text[start:end].isspace()
+def _next_word(plain: str, current: re.Match[str], following: re.Match[str] | None) -> str:
+    """The token after ``current`` when only whitespace separates them, else ""."""
+    if following is None:
+        return ""
+    gap = plain[current.end():following.start()]
+    return following.group() if not gap or gap.isspace() else ""
 
 
 def _is_pronoun_i(plain: str, previous: re.Match[str] | None, match: re.Match[str],
@@ -274,7 +276,7 @@ class IncludeWord(Constraint):
             if lower in refused or len(forms) + len(refused) >= MAX_DISTINCT_WORDS:
                 continue
             # every test below depends on the lower-case form only: decided once per word
-            if lower in STOPWORDS or numbers_in(lower) or in_required(lower):
+            if lower in STOPWORDS or names_a_number(lower) or in_required(lower):
                 refused.add(lower)
             else:
                 forms[lower] = token

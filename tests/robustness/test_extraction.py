@@ -124,6 +124,16 @@ def test_pieces_cut_long_texts_only_before_whitespace(size: int) -> None:
     assert text.count_words(source) == len(text.WORD_RE.findall(text.strip_latex_commands(source)))
 
 
+def test_number_words_are_told_as_numbers_in_tells_them() -> None:
+    from sustain_tasks.constraints.leak import names_a_number, numbers_in
+
+    words = ["seven", "Seven", "TWENTY", "hundred", "dozen", "twice", "and", "twentyone",
+             "eggs", "market", "x", "", "s\u00e9ven", "\u00e9seven", "one-two", "3", "a1"]
+    words += distinct_words(500)
+    for word in words:
+        assert names_a_number(word) is bool(numbers_in(word)), word
+
+
 def test_the_source_is_split_into_sentences_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every sentence-based kind (and each of its candidates) used to split the whole source
     again; the split is now shared by all kinds within one extraction."""
