@@ -11,13 +11,18 @@
 
 Everything the scorer needs is written to the sample store (see
 :mod:`sustain_tasks._inspect.context`), so scoring never repeats a generation.
+
+Constraint extraction, like verification, runs in a worker thread: its work grows with the
+length of the output, and the event loop keeps serving the other samples meanwhile.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
+import anyio
 from inspect_ai.model import ChatMessageUser
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
@@ -78,10 +83,13 @@ def sustain_solver(
     reference_constraints: dict[str, list[Constraint]] = {}
 
     def constraints_from_reference(item: Item) -> list[Constraint]:
-        if item.id not in reference_constraints:
-            reference_constraints[item.id] = bench.constraints_for(
-                item, item.reference, k=k, kinds=kinds, seed=seed)
-        return reference_constraints[item.id]
+        """The item's constraints from its reference, extracted once (runs in a worker
+        thread; two samples of one item may both extract, with the same result)."""
+        found = reference_constraints.get(item.id)
+        if found is None:
+            found = bench.constraints_for(item, item.reference, k=k, kinds=kinds, seed=seed)
+            found = reference_constraints.setdefault(item.id, found)
+        return found
 
     def save(state: TaskState, record: dict[str, Any]) -> None:
         state.store.set(STORE_KEY, dict(record))
@@ -107,12 +115,12 @@ def sustain_solver(
 
         constraints: Sequence[Constraint]
         if mode == "reference":
-            constraints = constraints_from_reference(item)
+            constraints = await anyio.to_thread.run_sync(constraints_from_reference, item)
             record["constraint_source"] = "reference"
         elif (await verify_async(bench, plain_output, item.target, item, sandbox,
                                  grader)).correct:
-            constraints = bench.constraints_for(item, plain_output, k=k, kinds=kinds,
-                                                seed=seed)
+            constraints = await anyio.to_thread.run_sync(functools.partial(
+                bench.constraints_for, item, plain_output, k=k, kinds=kinds, seed=seed))
             record["constraint_source"] = "self"
         else:
             constraints = []

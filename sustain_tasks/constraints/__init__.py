@@ -29,6 +29,7 @@ from sustain_tasks.constraints.base import (
 from sustain_tasks.constraints.conflicts import CONFLICTS, conflicts
 from sustain_tasks.constraints.extract import (
     DEFAULT_KINDS,
+    MAX_CANDIDATES_PER_KIND,
     MAX_K,
     Rejection,
     admissible,
@@ -45,11 +46,13 @@ from sustain_tasks.constraints.registry import (
     register,
     resolve_kinds,
 )
+from sustain_tasks.constraints.text import shared_analysis
 
 __all__ = [
     "CATEGORIES",
     "CONFLICTS",
     "DEFAULT_KINDS",
+    "MAX_CANDIDATES_PER_KIND",
     "MAX_K",
     "STRUCTURAL_CATEGORIES",
     "Category",
@@ -72,6 +75,7 @@ __all__ = [
     "loose_variants",
     "register",
     "resolve_kinds",
+    "shared_analysis",
     "validate_set",
 ]
 
@@ -98,12 +102,13 @@ def check_all(constraints: Sequence[Constraint], output: str) -> list[CheckResul
     (otherwise upper bounds such as "fewer than 100 words" would count it as compliant). The
     kinds' own ``check`` stays a pure judgement of the text.
     """
-    blank = not output.strip()
+    blank = not output or output.isspace()
     results = []
-    for c in constraints:
-        strict = not blank and c.check(output)
-        loose = strict or (not blank and check_loose(c, output))
-        results.append(CheckResult(c.kind, c.describe(), strict, loose))
+    with shared_analysis():  # kinds measuring the same thing measure each output once
+        for c in constraints:
+            strict = not blank and c.check(output)
+            loose = strict or (not blank and check_loose(c, output))
+            results.append(CheckResult(c.kind, c.describe(), strict, loose))
     return results
 
 

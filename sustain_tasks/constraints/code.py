@@ -22,9 +22,9 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import islice
 from typing import ClassVar, Self
 
@@ -110,6 +110,37 @@ class Program:
         node = self.tree.body[0] if self.wrapped else None
         return node if isinstance(node, ast.FunctionDef) else None
 
+    # The tree is walked once; every kind reads these (a program is shared through the cache
+    # of :func:`program`, so several kinds and candidates checking one output share them too).
+
+    @cached_property
+    def nodes(self) -> tuple[ast.AST, ...]:
+        """Every node of ``tree``, in ``ast.walk`` order."""
+        return tuple(ast.walk(self.tree))
+
+    @cached_property
+    def node_types(self) -> frozenset[type[ast.AST]]:
+        """The types of the nodes of ``tree``."""
+        return frozenset(type(node) for node in self.nodes)
+
+    @cached_property
+    def all_functions(self) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ...]:
+        """Every function, the wrapper of a bare body included, in ``ast.walk`` order."""
+        return tuple(node for node in self.nodes if isinstance(node, _FUNCTIONS))
+
+    @cached_property
+    def functions(self) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ...]:
+        """Every function the program defines, at any depth, without the wrapper of a bare
+        body."""
+        wrapper = self.wrapper
+        return tuple(node for node in self.all_functions if node is not wrapper)
+
+    @cached_property
+    def imports(self) -> frozenset[str] | None:
+        """:func:`imported_modules` of the program."""
+        found = _imported_modules(self.nodes)
+        return None if found is None else frozenset(found)
+
 
 @lru_cache(maxsize=64)
 def program(output: str) -> Program | None:
@@ -146,16 +177,14 @@ def _proposable(source: str) -> Program | None:
     return p if p is not None and _substantive(p) else None
 
 
-def _functions(p: Program) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+def _functions(p: Program) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ...]:
     """Every function the program defines, at any depth, without the wrapper of a bare body."""
-    wrapper = p.wrapper
-    return [node for node in ast.walk(p.tree)
-            if isinstance(node, _FUNCTIONS) and node is not wrapper]
+    return p.functions
 
 
-def _all_functions(p: Program) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+def _all_functions(p: Program) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ...]:
     """Every function, the wrapper of a bare body included."""
-    return [node for node in ast.walk(p.tree) if isinstance(node, _FUNCTIONS)]
+    return p.all_functions
 
 
 def _docstring_node(node: ast.AST) -> ast.Expr | None:
@@ -178,8 +207,12 @@ def _has_docstring(fn: ast.AST) -> bool:
 def imported_modules(tree: ast.Module) -> set[str] | None:
     """Top-level modules the program imports (``import a.b`` and ``from a.b import c`` give
     ``a``); None when it has a relative import or calls ``__import__``, which name no module."""
+    return _imported_modules(ast.walk(tree))
+
+
+def _imported_modules(nodes: Iterable[ast.AST]) -> set[str] | None:
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             found.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -192,8 +225,8 @@ def imported_modules(tree: ast.Module) -> set[str] | None:
     return found
 
 
-def _imports_anything(tree: ast.Module) -> bool:
-    modules = imported_modules(tree)
+def _imports_anything(p: Program) -> bool:
+    modules = p.imports
     return modules is None or bool(modules)
 
 
@@ -204,10 +237,10 @@ def _calls_itself(func: ast.expr, name: str) -> bool:
             and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"))
 
 
-def _bound_names(tree: ast.Module) -> set[str]:
+def _bound_names(p: Program) -> set[str]:
     """Every name the program binds: assignments, parameters, definitions, imports."""
     bound: set[str] = set()
-    for node in ast.walk(tree):
+    for node in p.nodes:
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             bound.add(node.id)
         elif isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
@@ -225,10 +258,10 @@ def _bound_names(tree: ast.Module) -> set[str]:
 
 def _free_calls(p: Program) -> bool:
     """Whether the program calls a name it does not bind and that is not a builtin."""
-    bound = _bound_names(p.tree)
+    bound = _bound_names(p)
     return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                and node.func.id not in bound and node.func.id not in _BUILTINS
-               for node in ast.walk(p.tree))
+               for node in p.nodes)
 
 
 def _recursive(p: Program) -> bool:
@@ -256,7 +289,7 @@ def uses_construct(p: Program, construct: str) -> bool:
         "comprehension": _COMPREHENSIONS,
         "lambda": (ast.Lambda,),
     }[construct]
-    return any(isinstance(node, types) for node in ast.walk(p.tree))
+    return any(issubclass(t, types) for t in p.node_types)
 
 
 def function_lines(p: Program, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
@@ -319,7 +352,7 @@ def nesting_depth(tree: ast.Module) -> int:
 def _local_names(p: Program) -> set[str]:
     """Names of functions, parameters (lambdas' too) and variables assigned inside functions."""
     names: set[str] = {fn.name for fn in _functions(p)}
-    for node in ast.walk(p.tree):
+    for node in p.nodes:
         if isinstance(node, ast.arg):
             names.add(node.arg)
     for fn in _all_functions(p):
@@ -383,7 +416,7 @@ class NoImports(_CodeProhibition):
 
     def check(self, output: str) -> bool:
         p = program(output)
-        return p is not None and not _imports_anything(p.tree)
+        return p is not None and not _imports_anything(p)
 
     def permits(self, fragment: str) -> bool:
         return _IMPORT_LINE_RE.search(fragment) is None
@@ -418,7 +451,7 @@ class OnlyImports(Constraint):
         p = program(output)
         if p is None:
             return False
-        modules = imported_modules(p.tree)
+        modules = p.imports
         return modules is not None and modules <= set(self.modules)
 
     def permits(self, fragment: str) -> bool:
@@ -431,7 +464,7 @@ class OnlyImports(Constraint):
     @classmethod
     def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
         p = _proposable(source)
-        modules = imported_modules(p.tree) if p is not None else None
+        modules = p.imports if p is not None else None
         if modules:
             yield cls(tuple(sorted(modules)))
 
@@ -720,7 +753,7 @@ class NoPrint(_CodeProhibition):
     def check(self, output: str) -> bool:
         p = program(output)
         return p is not None and not any(isinstance(node, ast.Name) and node.id == "print"
-                                         for node in ast.walk(p.tree))
+                                         for node in p.nodes)
 
     def permits(self, fragment: str) -> bool:
         return _PRINT_CALL_RE.search(fragment) is None
@@ -826,7 +859,7 @@ class SingleFunction(_CodeProhibition):
     def check(self, output: str) -> bool:
         p = program(output)
         return (p is not None and len(_all_functions(p)) == 1
-                and not any(isinstance(node, ast.ClassDef) for node in ast.walk(p.tree)))
+                and not any(issubclass(t, ast.ClassDef) for t in p.node_types))
 
     def permits(self, fragment: str) -> bool:
         return len(_DEFINITION_RE.findall(fragment)) <= 1

@@ -38,6 +38,7 @@ from sustain_tasks.constraints.text import (
     ends_with_answer_line,
     last_line,
     normalize_phrase,
+    per_text,
 )
 
 __all__ = [
@@ -68,16 +69,24 @@ _MAX_ENTITY_WORDS = 4
 _CANDIDATES = 4
 
 
+@per_text
 def count_equations(text: str) -> int:
     """Number of ``=`` signs that write an equation: not ``==``, ``<=``, ``>=``, ``!=``, ``=>``,
     ``:=``, nor one inside a LaTeX subscript or superscript (``\\sum_{k=1}^{n}``)."""
     return sum(1 for _ in _EQUALS_RE.finditer(_INDEX_RE.sub(" ", text)))
 
 
+@per_text
 def _fold(text: str) -> str:
     """Lower-case words of ``text`` without accents, with "&" read as "and"."""
     decomposed = unicodedata.normalize("NFKD", text.replace("&", " and "))
     return normalize_phrase("".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+@per_text
+def _padded_fold(text: str) -> str:
+    """:func:`_fold` of ``text`` between two spaces, where a mention is looked for."""
+    return f" {_fold(text)} "
 
 
 def entity_key(name: str) -> str:
@@ -288,7 +297,7 @@ class MentionEntity(Constraint):
         return f'Mention "{self.name}" in your response.'
 
     def check(self, output: str) -> bool:
-        return f" {entity_key(self.name)} " in f" {_fold(output)} "
+        return f" {entity_key(self.name)} " in _padded_fold(output)
 
     def demands(self) -> tuple[str, ...]:
         return (" ".join(WORD_RE.findall(_THE_RE.sub("", self.name))),)
@@ -306,7 +315,7 @@ class MentionEntity(Constraint):
             if (name and '"' not in name and entity_key(name)
                     and len(_fold(name).split()) <= _MAX_ENTITY_WORDS):
                 names.add(name)
-        folded_source = f" {_fold(source)} "
+        folded_source = _padded_fold(source)
         pool = sorted(n for n in names if f" {entity_key(n)} " in folded_source)
         ctx.rng(cls.kind).shuffle(pool)
         for name in pool:

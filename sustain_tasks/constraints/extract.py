@@ -19,10 +19,12 @@ from sustain_tasks.constraints.base import Constraint, SourceContext
 from sustain_tasks.constraints.conflicts import conflicts
 from sustain_tasks.constraints.leak import leaks_answer
 from sustain_tasks.constraints.registry import all_kinds, resolve_kinds
+from sustain_tasks.constraints.text import shared_analysis
 from sustain_tasks.errors import SustainInputError
 
 __all__ = [
     "DEFAULT_KINDS",
+    "MAX_CANDIDATES_PER_KIND",
     "MAX_K",
     "Rejection",
     "admissible",
@@ -39,7 +41,14 @@ DEFAULT_KINDS: tuple[str, ...] = ("length", "format", "lexical", "content")
 MAX_K = 3
 """Largest number of constraints combined in one prompt."""
 
-_MAX_CANDIDATES_PER_KIND = 32
+MAX_CANDIDATES_PER_KIND = 32
+"""How many candidates of one kind are tried before the kind gives up on a source.
+
+Every candidate is checked against the whole source, so this bounds the work per kind on any
+output (a kind proposing successively looser bounds or a list of words stops here). The
+measurements a check needs are computed once per source (see
+:func:`~sustain_tasks.constraints.text.shared_analysis`), so most checks after the first are
+cheap."""
 
 
 @dataclass(frozen=True)
@@ -64,15 +73,17 @@ def admissible(constraint: Constraint, source: str, ctx: SourceContext) -> str |
 
 def first_admissible(cls: type[Constraint], source: str, ctx: SourceContext,
                      rejections: list[Rejection] | None = None) -> Constraint | None:
-    """The first candidate of kind ``cls`` that passes :func:`admissible`, if any."""
-    for i, candidate in enumerate(cls.candidates(source, ctx)):
-        if i >= _MAX_CANDIDATES_PER_KIND:
-            break
-        reason = admissible(candidate, source, ctx)
-        if reason is None:
-            return candidate
-        if rejections is not None:
-            rejections.append(Rejection(cls.kind, reason))
+    """The first candidate of kind ``cls`` that passes :func:`admissible`, if any (at most
+    :data:`MAX_CANDIDATES_PER_KIND` are tried)."""
+    with shared_analysis():
+        for i, candidate in enumerate(cls.candidates(source, ctx)):
+            if i >= MAX_CANDIDATES_PER_KIND:
+                break
+            reason = admissible(candidate, source, ctx)
+            if reason is None:
+                return candidate
+            if rejections is not None:
+                rejections.append(Rejection(cls.kind, reason))
     return None
 
 
@@ -104,17 +115,18 @@ def extract_constraints(
         raise SustainInputError(f"k must be an integer from 1 to {MAX_K}, got {k!r}", field="k")
     registry = all_kinds()
     selected = resolve_kinds(kinds, default=default_kinds)
-    if not source.strip():  # a blank output offers nothing to extract
+    if not source or source.isspace():  # a blank output offers nothing to extract
         return []
     pool: list[Constraint] = []
-    for kind in selected:
-        try:
-            found = first_admissible(registry[kind], source, ctx, rejections)
-        except (ValueError, ArithmeticError, RecursionError) as exc:
-            logger.debug("kind %s failed on item %s: %s", kind, ctx.item_id, exc)
-            found = None
-        if found is not None:
-            pool.append(found)
+    with shared_analysis():  # each measurement of the source is made once for all kinds
+        for kind in selected:
+            try:
+                found = first_admissible(registry[kind], source, ctx, rejections)
+            except (ValueError, ArithmeticError, RecursionError) as exc:
+                logger.debug("kind %s failed on item %s: %s", kind, ctx.item_id, exc)
+                found = None
+            if found is not None:
+                pool.append(found)
     return _compose(pool, k, ctx)
 
 

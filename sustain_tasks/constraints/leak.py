@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["leaks_answer", "normalize_number", "numbers_in", "salient_tokens"]
+__all__ = ["leaks_answer", "names_a_number", "normalize_number", "numbers_in", "salient_tokens"]
 
 _NUMBER_RE = re.compile(
     r"(?<![\w.])[-\u2212]?\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-\u2212]?\$?\d+(?:\.\d+)?"
@@ -80,6 +80,14 @@ def numbers_in(text: str) -> set[Decimal]:
         group = []
     _add_compound(group, found)
     return found
+
+
+def names_a_number(text: str) -> bool:
+    """Whether :func:`numbers_in` finds a number in ``text`` (decided at once for a word of
+    ASCII letters: it names a number only when it is a number word)."""
+    if text.isascii() and text.isalpha():
+        return text.lower() in _NUMBER_WORDS
+    return bool(numbers_in(text))
 
 
 def _add_compound(group: list[str], found: set[Decimal]) -> None:

@@ -26,7 +26,7 @@ from sustain_tasks.constraints.text import (
     count_paragraphs,
     count_sentences,
     count_words,
-    sentences,
+    longest_sentence_words,
 )
 
 __all__ = [
@@ -306,14 +306,14 @@ class MaxWordsPerSentence(Constraint):
         return f"Keep every sentence of your response shorter than {self.limit} words."
 
     def check(self, output: str) -> bool:
-        return all(count_words(s) < self.limit for s in sentences(output))
+        return longest_sentence_words(output) < self.limit
 
     def permits(self, fragment: str) -> bool:
         return self.check(fragment)
 
     @classmethod
     def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
-        longest = max((count_words(s) for s in sentences(source)), default=0)
+        longest = longest_sentence_words(source)
         if longest < 3:
             return
         for bound in islice(slack_bounds(longest + 1, gap=3, ratio=1.2), _CANDIDATES):

@@ -17,13 +17,22 @@ from itertools import islice
 from typing import ClassVar, Self
 
 from sustain_tasks.constraints.base import Category, Constraint, Prohibition, SourceContext
-from sustain_tasks.constraints.leak import numbers_in
+from sustain_tasks.constraints.leak import names_a_number
 from sustain_tasks.constraints.loose import strip_emphasis
 from sustain_tasks.constraints.registry import register
-from sustain_tasks.constraints.text import STOPWORDS, WORD_RE, has_word, strip_latex_commands
+from sustain_tasks.constraints.text import (
+    STOPWORDS,
+    WORD_RE,
+    has_word,
+    per_text,
+    pieces,
+    strip_latex_commands,
+    whole_word_test,
+)
 
 __all__ = [
     "AVOIDABLE_WORDS",
+    "MAX_DISTINCT_WORDS",
     "AllLowercase",
     "AvoidWord",
     "IncludeWord",
@@ -43,6 +52,12 @@ AVOIDABLE_WORDS: tuple[str, ...] = tuple(sorted({
 }))
 """Words an avoid-word constraint may name: common in solutions, never needed for an answer."""
 
+MAX_DISTINCT_WORDS = 50_000
+"""How many distinct words ``lexical:include_word`` considers, in order of first use: on a huge
+output, words first used after this many are not proposed (the tokens are still read once, so
+the work stays linear and the memory bounded). Real outputs stay far below it."""
+
+_AVOIDABLE = frozenset(AVOIDABLE_WORDS)
 _WORD_MIN_LEN = 4
 _INCLUDE_CANDIDATES = 12
 # Latin letters, without the multiplication and division signs of the Latin-1 block
@@ -76,6 +91,7 @@ def _word(value: str, name: str) -> None:
         raise ValueError(f"{name} must be a single word of letters, got {value!r}")
 
 
+@per_text
 def without_math(text: str) -> str:
     """``text`` with math spans (``$$...$$``, ``$...$``, ``\\(...\\)``, ``\\[...\\]``) replaced
     by a space.
@@ -127,8 +143,12 @@ def _inline_math_end(text: str, begin: int) -> int:
 
 
 def _sentence_initial(text: str, start: int) -> bool:
-    before = text[:start].rstrip(_OPENING_MARKS)
-    return not before or before[-1] in _SENTENCE_END
+    """Whether ``text[start:]`` begins a sentence: only opening marks between it and the start
+    of ``text`` or the end of a sentence (read backwards in place, without copying)."""
+    i = start
+    while i > 0 and text[i - 1] in _OPENING_MARKS:
+        i -= 1
+    return i == 0 or text[i - 1] in _SENTENCE_END
 
 
 def _title_case(word: str) -> bool:
@@ -153,39 +173,53 @@ def first_person_words(text: str) -> Iterator[str]:
       count;
     - "mine" is not counted (it is more often a noun).
     """
-    plain = strip_latex_commands(without_math(text)).replace("\u2019", "'")
-    tokens = list(_TOKEN_RE.finditer(plain))
-    for index, match in enumerate(tokens):
-        word = match.group()
-        following = tokens[index + 1] if index + 1 < len(tokens) else None
-        next_word = ""
-        if following is not None and not plain[match.end():following.start()].strip():
-            next_word = following.group()
-        title_follows = next_word[:1].isupper()
+    plain = _plain_text(text)
+    tokens = _TOKEN_RE.finditer(plain)
+    previous: re.Match[str] | None = None
+    current = next(tokens, None)
+    while current is not None:  # a window of three tokens, read once
+        following = next(tokens, None)
+        word = current.group()
         if word == "I" or word.startswith("I'"):
-            if _is_pronoun_i(plain, tokens, index, next_word):
+            if _is_pronoun_i(plain, previous, current, _next_word(plain, current, following)):
                 yield word
-            continue
-        lower = word.lower()
-        if lower not in _FIRST_PERSON and not lower.startswith("i'"):
-            continue
-        # lower case, or capitalised as the first word of a sentence that is not a title
-        if word == lower or (_title_case(word) and not title_follows
-                             and _sentence_initial(plain, match.start())):
-            yield word
+        else:
+            lower = word.lower()
+            # lower case, or capitalised as the first word of a sentence that is not a title
+            if (lower in _FIRST_PERSON or lower.startswith("i'")) and (
+                    word == lower
+                    or (_title_case(word)
+                        and not _next_word(plain, current, following)[:1].isupper()
+                        and _sentence_initial(plain, current.start()))):
+                yield word
+        previous, current = current, following
 
 
-def _is_pronoun_i(plain: str, tokens: list[re.Match[str]], index: int, next_word: str) -> bool:
-    match = tokens[index]
+@per_text
+def _plain_text(text: str) -> str:
+    """``text`` as :func:`first_person_words` reads it: without math and LaTeX command names,
+    curly apostrophes straightened."""
+    return strip_latex_commands(without_math(text)).replace("\u2019", "'")
+
+
+def _next_word(plain: str, current: re.Match[str], following: re.Match[str] | None) -> str:
+    """The token after ``current`` when only whitespace separates them, else ""."""
+    if following is None:
+        return ""
+    gap = plain[current.end():following.start()]
+    return following.group() if not gap or gap.isspace() else ""
+
+
+def _is_pronoun_i(plain: str, previous: re.Match[str] | None, match: re.Match[str],
+                  next_word: str) -> bool:
     after = plain[match.end():match.end() + 2]
     if after[:1] == "-" or after.lstrip(" ")[:1].isdigit() or after.lstrip(" ")[:1] == "=":
         return False
     if match.group() == "I" and (next_word.lower() in _NOT_AFTER_PRONOUN_I
                                  or next_word[:1].isupper()):
         return False
-    if index == 0:
+    if previous is None:
         return True
-    previous = tokens[index - 1]
     prev_word = previous.group()
     if plain[previous.end():match.start()].strip(" \t"):
         return True
@@ -203,7 +237,8 @@ class IncludeWord(Constraint):
 
     Candidates are content words of the source (LaTeX command names such as ``\\frac`` or
     ``\\boxed`` excluded), never words of the task's own answer format (``ctx.required``, e.g.
-    "Answer" on HotpotQA), since asking for those asks for nothing.
+    "Answer" on HotpotQA), since asking for those asks for nothing. The source is read once;
+    at most :data:`MAX_DISTINCT_WORDS` distinct words are considered.
     """
 
     kind: ClassVar[str] = "lexical:include_word"
@@ -224,17 +259,26 @@ class IncludeWord(Constraint):
 
     @classmethod
     def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
-        forms: dict[str, str] = {}
-        for token in WORD_RE.findall(strip_latex_commands(source)):
+        in_required = whole_word_test(ctx.required)
+        forms: dict[str, str] = {}  # usable words, lower-case form -> form proposed
+        refused: set[str] = set()  # lower-case forms that may not be proposed
+        for token in _first_occurrences(WORD_RE, strip_latex_commands(source)):
+            # reading a token again would change nothing
             if len(token) < _WORD_MIN_LEN or _LETTERS_RE.fullmatch(token) is None:
                 continue
             lower = token.lower()
-            if lower in STOPWORDS or numbers_in(lower):
+            if lower in forms:
+                # the lower-case form when the source ever writes it so, else as first
+                # written (a name)
+                if token == lower:
+                    forms[lower] = token
                 continue
-            if any(has_word(fragment, lower) for fragment in ctx.required):
+            if lower in refused or len(forms) + len(refused) >= MAX_DISTINCT_WORDS:
                 continue
-            # the lower-case form when the source ever writes it so, else as written (a name)
-            if lower not in forms or token == lower:
+            # every test below depends on the lower-case form only: decided once per word
+            if lower in STOPWORDS or names_a_number(lower) or in_required(lower):
+                refused.add(lower)
+            else:
                 forms[lower] = token
         pool = sorted(forms)
         ctx.rng(cls.kind).shuffle(pool)
@@ -244,6 +288,24 @@ class IncludeWord(Constraint):
     @classmethod
     def example(cls) -> Self:
         return cls("market")
+
+
+def _first_occurrences(pattern: re.Pattern[str], text: str) -> Iterator[str]:
+    """The matches of ``pattern`` (which never spans whitespace) in ``text`` in order, without
+    the repeats within each piece of :func:`~.text.pieces` (a token may come again in a later
+    piece): for readers that a repeated token leaves unchanged."""
+    for piece in pieces(text):
+        yield from dict.fromkeys(pattern.findall(piece))
+
+
+def _avoidable_words_used(source: str) -> frozenset[str]:
+    """The words of :data:`AVOIDABLE_WORDS` that ``source`` uses (any case), read in one pass."""
+    used: set[str] = set()
+    for run in _first_occurrences(_WORD_RUN_RE, strip_latex_commands(source)):
+        lower = run.lower()
+        if lower in _AVOIDABLE:
+            used.add(lower)
+    return frozenset(used)
 
 
 @register
@@ -273,7 +335,7 @@ class AvoidWord(Constraint):
 
     @classmethod
     def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
-        used = {token.lower() for token in _WORD_RUN_RE.findall(strip_latex_commands(source))}
+        used = _avoidable_words_used(source)
         pool = [w for w in AVOIDABLE_WORDS if w not in used]
         ctx.rng(cls.kind).shuffle(pool)
         for word in pool:

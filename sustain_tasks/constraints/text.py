@@ -23,11 +23,23 @@ Sentences (:func:`sentences`) are counted as a reader counts sentences of prose:
   "approx. three" stay one sentence) unless the whole text is written in lower case; and
   before an operator such as ``=`` (``5! = 120``);
 - a label such as "Step 1.", "2." or "(a)" belongs to the sentence after it.
+
+Shared analysis
+    Extraction checks many candidates against one source output, and several kinds measure the
+    same thing (words, sentences, lines). Inside :func:`shared_analysis` every whole-text
+    measurement marked :func:`per_text` is computed once per distinct text and then reused; the
+    block's memory is dropped when it ends, so nothing is remembered between extractions.
+    Outside the block the functions simply compute.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TypeVar, cast
 
 __all__ = [
     "STOPWORDS",
@@ -40,12 +52,62 @@ __all__ = [
     "has_word",
     "last_line",
     "lines",
+    "longest_sentence_words",
     "normalize_phrase",
     "paragraphs",
+    "per_text",
+    "pieces",
     "sentences",
+    "shared_analysis",
     "strip_latex_commands",
+    "whole_word_test",
     "words",
 ]
+
+_T = TypeVar("_T")
+_Memo = dict[tuple[Callable[[str], object], str], object]
+_ANALYSIS: ContextVar[_Memo | None] = ContextVar("sustain_shared_analysis", default=None)
+
+
+@contextmanager
+def shared_analysis() -> Iterator[None]:
+    """Within the block, each :func:`per_text` measurement of a text is computed once.
+
+    Blocks nest (an inner block shares the outer one's results). The results belong to the
+    current context (thread or task), and are dropped when the outermost block ends.
+    """
+    if _ANALYSIS.get() is not None:
+        yield
+        return
+    token = _ANALYSIS.set({})
+    try:
+        yield
+    finally:
+        _ANALYSIS.reset(token)
+
+
+def per_text(fn: Callable[[str], _T]) -> Callable[[str], _T]:
+    """Decorator: inside :func:`shared_analysis`, ``fn(text)`` is computed once per text.
+
+    For pure functions of one string whose result is immutable (a number, a string, a tuple),
+    applied to whole outputs rather than to their pieces (each distinct text is kept until the
+    block ends).
+    """
+
+    @functools.wraps(fn)
+    def measured(text: str) -> _T:
+        memo = _ANALYSIS.get()
+        if memo is None:
+            return fn(text)
+        key = (fn, text)
+        if key in memo:
+            return cast(_T, memo[key])
+        value = fn(text)
+        memo[key] = value
+        return value
+
+    return measured
+
 
 WORD_RE = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+(?:['\u2019.,-][A-Za-z0-9\u00C0-\u024F]+)*")
 """A word: letters/digits, with inner apostrophes, hyphens, dots or commas (3.5, 1,200)."""
@@ -74,6 +136,7 @@ STOPWORDS: frozenset[str] = frozenset({
 _LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+\*?")
 
 
+@per_text
 def strip_latex_commands(text: str) -> str:
     """``text`` with LaTeX command names (``\\frac``, ``\\left``, ``\\boxed``) replaced by a
     space, so that they are not read as English words ("left", "boxed")."""
@@ -85,9 +148,35 @@ def words(text: str) -> list[str]:
     return WORD_RE.findall(strip_latex_commands(text))
 
 
+_CHUNK = 1 << 16
+_SPACE_RE = re.compile(r"\s")
+
+
+def pieces(text: str) -> Iterator[str]:
+    """``text`` in consecutive pieces of about 64 KB, each cut just before a whitespace
+    character, so that no word (see :data:`WORD_RE`) is cut: a long text can then be tokenised
+    at the speed of ``findall`` without holding all its tokens at once."""
+    start = 0
+    while len(text) - start > _CHUNK:
+        space = _SPACE_RE.search(text, start + _CHUNK)
+        if space is None:
+            break
+        yield text[start:space.start()]
+        start = space.start()
+    yield text[start:]
+
+
+def _count_words(text: str) -> int:
+    stripped = _LATEX_COMMAND_RE.sub(" ", text)
+    if len(stripped) <= _CHUNK:
+        return len(WORD_RE.findall(stripped))
+    return sum(len(WORD_RE.findall(piece)) for piece in pieces(stripped))
+
+
+@per_text
 def count_words(text: str) -> int:
     """Number of words in ``text`` (see :func:`words`)."""
-    return sum(1 for _ in WORD_RE.finditer(strip_latex_commands(text)))
+    return _count_words(text)
 
 
 _MATH = "\ue000"
@@ -159,7 +248,7 @@ def _mask_blocks(text: str) -> str:
 def _prose_part(line: str) -> str:
     """The part of ``line`` outside inline math and LaTeX command names."""
     line = line.replace("\\(", "$").replace("\\)", "$")
-    return strip_latex_commands(_INLINE_MATH_RE.sub(" ", line))
+    return _LATEX_COMMAND_RE.sub(" ", _INLINE_MATH_RE.sub(" ", line))
 
 
 def _is_prose(line: str) -> bool:
@@ -195,6 +284,9 @@ def _prose_runs(text: str) -> tuple[list[list[str]], bool, bool]:
     return runs, mixed, not last_is_prose
 
 
+_MAY_END_SENTENCE = frozenset(".!?" + _CLOSERS)
+
+
 def _breaks_after(token: str, following: str, mixed: bool) -> bool:
     """Whether a sentence ends after ``token`` when ``following`` comes next on its line."""
     core = token.rstrip(_CLOSERS)
@@ -219,12 +311,10 @@ def _starts_lowercase_word(text: str) -> bool:
     return text[:1].islower() and (text[1:2].isalpha() or text[:2] == "a ")
 
 
-def sentences(text: str) -> list[str]:
-    """The sentences of prose in ``text``, each as its words joined by single spaces.
-
-    See the module docstring for what is and is not a sentence.
-    """
-    runs, mixed, _ = _prose_runs(text)
+@per_text
+def _sentence_analysis(text: str) -> tuple[tuple[str, ...], bool]:
+    """The sentences of prose in ``text`` and whether it ends with a line that is not prose."""
+    runs, mixed, ends_without_prose = _prose_runs(text)
     found: list[str] = []
     for run in runs:
         pending: list[str] = []  # tokens of the sentence being read
@@ -233,13 +323,26 @@ def sentences(text: str) -> list[str]:
                                       or (mixed and _starts_lowercase_word(line))):
                 _close_sentence(pending, found)
             tokens = line.split()
-            for j, token in enumerate(tokens):
-                pending.append(token)
-                if j + 1 < len(tokens) and _breaks_after(token, tokens[j + 1], mixed):
+            start = 0  # tokens[:start] are in ``pending`` (or closed)
+            # a sentence can end only after a token whose last character is an end mark or a
+            # closer (see _breaks_after): the others are not looked at one by one
+            for j in [j for j, t in enumerate(tokens) if t[-1] in _MAY_END_SENTENCE]:
+                if j + 1 < len(tokens) and _breaks_after(tokens[j], tokens[j + 1], mixed):
+                    pending.extend(tokens[start:j + 1])
+                    start = j + 1
                     _close_sentence(pending, found)
+            pending.extend(tokens[start:])
         if pending:
             _close_sentence(pending, found, last=True)
-    return found
+    return tuple(found), ends_without_prose
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of prose in ``text``, each as its words joined by single spaces.
+
+    See the module docstring for what is and is not a sentence.
+    """
+    return list(_sentence_analysis(text)[0])
 
 
 def _close_sentence(pending: list[str], found: list[str], *, last: bool = False) -> None:
@@ -262,15 +365,22 @@ def _is_label(fragment: str) -> bool:
 
 def count_sentences(text: str) -> int:
     """Number of sentences of prose in ``text`` (see :func:`sentences`)."""
-    return len(sentences(text))
+    return len(_sentence_analysis(text)[0])
+
+
+@per_text
+def longest_sentence_words(text: str) -> int:
+    """The number of words (see :func:`words`) of the longest sentence of ``text``; 0 when it
+    has no sentence."""
+    return max((_count_words(s) for s in _sentence_analysis(text)[0]), default=0)
 
 
 def ends_with_answer_line(text: str) -> bool:
     """Whether the last non-blank line of ``text`` is not prose: a final answer line
     ("Answer: ...", "#### 18", a lone ``\\boxed{...}``), a line of math or a display block."""
-    if not text.strip():
+    if not text or text.isspace():
         return False
-    return _prose_runs(text)[2]
+    return _sentence_analysis(text)[1]
 
 
 def lines(text: str) -> list[str]:
@@ -278,11 +388,13 @@ def lines(text: str) -> list[str]:
     return [ln.rstrip() for ln in text.splitlines() if ln.strip()]
 
 
+@per_text
 def count_lines(text: str) -> int:
     """Number of non-blank lines in ``text``."""
-    return sum(1 for ln in text.splitlines() if ln.strip())
+    return sum(1 for ln in text.splitlines() if ln and not ln.isspace())
 
 
+@per_text
 def last_line(text: str) -> str:
     """The last non-blank line of ``text``, stripped (empty when there is none)."""
     for ln in reversed(text.splitlines()):
@@ -306,9 +418,16 @@ def paragraphs(text: str) -> list[str]:
     return found
 
 
+@per_text
 def count_paragraphs(text: str) -> int:
-    """Number of paragraphs in ``text``."""
-    return len(paragraphs(text))
+    """Number of paragraphs in ``text`` (see :func:`paragraphs`)."""
+    count = 0
+    in_paragraph = False
+    for ln in text.splitlines():
+        blank = not ln or ln.isspace()
+        count += not blank and not in_paragraph
+        in_paragraph = not blank
+    return count
 
 
 def has_word(text: str, word: str) -> bool:
@@ -321,6 +440,42 @@ def has_word(text: str, word: str) -> bool:
         return False
     pattern = rf"(?<![{_WORD_CHARS}]){re.escape(word)}(?![{_WORD_CHARS}])"
     return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+_WORD_CHAR_RUN_RE = re.compile(rf"[{_WORD_CHARS}]+", re.IGNORECASE)
+"""A run of what :func:`has_word` reads as letters and digits (its look-arounds ignore case
+too, so the Kelvin sign, for one, counts as a letter)."""
+
+
+def whole_word_test(texts: Iterable[str]) -> Callable[[str], bool]:
+    """``test(word)``, equal to ``any(has_word(text, word) for text in texts)``, for testing many
+    words against a few short texts (the task's required fragments).
+
+    A word made of letters and digits occurs as a whole word only as a whole run of letters and
+    digits (and every character that equals one of them ignoring case is one too), so the runs
+    of ``texts`` are compiled once, ignoring case as :func:`has_word` does, and a word is
+    matched against the runs of its length; no pattern is compiled per word. Other words go
+    through :func:`has_word`.
+    """
+    texts = tuple(texts)
+    by_length = _run_patterns(texts)
+
+    def test(word: str) -> bool:
+        if _WORD_CHAR_RUN_RE.fullmatch(word) is None:
+            return any(has_word(text, word) for text in texts)
+        return any(run.fullmatch(word) is not None for run in by_length.get(len(word), ()))
+
+    return test
+
+
+@functools.lru_cache(maxsize=64)
+def _run_patterns(texts: tuple[str, ...]) -> Mapping[int, tuple[re.Pattern[str], ...]]:
+    """The runs of letters and digits of ``texts``, compiled ignoring case, by length."""
+    runs = sorted({run for text in texts for run in _WORD_CHAR_RUN_RE.findall(text)})
+    by_length: dict[int, list[re.Pattern[str]]] = {}
+    for run in runs:
+        by_length.setdefault(len(run), []).append(re.compile(re.escape(run), re.IGNORECASE))
+    return {length: tuple(patterns) for length, patterns in by_length.items()}
 
 
 def normalize_phrase(text: str) -> str:
