@@ -58,12 +58,12 @@ and variant), while Inspect's own ``sustain_score`` / ``n_sustain`` metrics coun
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sustain_tasks.protocol import VARIANTS, Variant
-from sustain_tasks.report.readers import SampleRow, Scalar
+from sustain_tasks.report.readers import SampleRow, Scalar, metadata_breakdowns
 from sustain_tasks.report.stats import (
     BootstrapResult,
     Mean,
@@ -84,17 +84,6 @@ __all__ = [
     "score_group",
     "score_rows",
 ]
-
-def metadata_breakdowns(task: str) -> tuple[str, ...]:
-    """The item metadata fields the report breaks ``task``'s metrics down by (difficulty and
-    kind of problem), as the benchmark declares them (``Benchmark.breakdowns``); none for a
-    task this installation does not know. Items whose run did not record a field are left out
-    of its breakdown."""
-    from sustain_tasks.benchmarks import BENCHMARKS, get_benchmark
-
-    if task not in BENCHMARKS:
-        return ()
-    return get_benchmark(task).breakdowns
 
 _NO_MEAN = Mean(0, None)
 CONTROLS: tuple[Variant, ...] = ("retest", "placebo")
@@ -355,46 +344,69 @@ def _mode(group: Group) -> str:
     return modes.most_common(1)[0][0] if modes else "plain"
 
 
-def _breakdown(keys_of: Mapping[str, Sequence[str]], constrained: Mapping[str, SampleRow],
-               in_s: Sequence[str]) -> dict[str, Breakdown]:
-    sustain: dict[str, list[bool]] = defaultdict(list)
-    strict: dict[str, list[bool | None]] = defaultdict(list)
-    loose: dict[str, list[bool | None]] = defaultdict(list)
+def _categories_of(row: SampleRow) -> tuple[str, ...]:
+    return row.categories or tuple(dict.fromkeys(k.partition(":")[0] for k in row.kinds))
+
+
+def _kinds_of(row: SampleRow) -> tuple[str, ...]:
+    return row.kinds
+
+
+def _breakdown(keys_of: Callable[[SampleRow], tuple[str, ...]],
+               constrained: Mapping[str, SampleRow], in_s: Collection[str]
+               ) -> dict[str, Breakdown]:
+    # counted per distinct key tuple first (the rows share a handful of tuples), then per key
+    counts: dict[tuple[str, ...], list[int]] = {}
     for sid, row in constrained.items():
-        for key in dict.fromkeys(keys_of[sid]):
-            strict[key].append(row.compliant)
-            loose[key].append(row.compliant_loose)
-    for sid in in_s:
-        for key in dict.fromkeys(keys_of[sid]):
-            sustain[key].append(constrained[sid].correct)
-    keys = sorted(set(strict) | set(sustain))
-    return {k: Breakdown(_rate_of(sustain.get(k, [])), _rate_of(strict.get(k, [])),
-                         _rate_of(loose.get(k, []))) for k in keys}
+        keys = keys_of(row)
+        c = counts.get(keys)
+        if c is None:
+            c = counts[keys] = [0, 0, 0, 0, 0, 0]  # sustained, |S|, strict k, n, loose k, n
+        if sid in in_s:
+            c[1] += 1
+            if row.correct:
+                c[0] += 1
+        if row.compliant is not None:
+            c[3] += 1
+            if row.compliant:
+                c[2] += 1
+        if row.compliant_loose is not None:
+            c[5] += 1
+            if row.compliant_loose:
+                c[4] += 1
+    totals: dict[str, list[int]] = {}
+    for keys, c in counts.items():
+        for key in dict.fromkeys(keys):
+            t = totals.get(key)
+            if t is None:
+                totals[key] = list(c)
+            else:
+                for i, n in enumerate(c):
+                    t[i] += n
+    return {k: Breakdown(rate(t[0], t[1]), rate(t[2], t[3]), rate(t[4], t[5]))
+            for k, t in sorted(totals.items())}
 
 
 def _has_constraints(row: SampleRow) -> bool:
     return row.n_constraints is None or row.n_constraints > 0
 
 
-def _subgroup(group: Group, ids: set[str]) -> Group:
-    sub = Group(group.model, group.task, runs=dict(group.runs))
-    for variant, rows in group.variants.items():
-        sub.variants[variant] = {sid: row for sid, row in rows.items() if sid in ids}
-    for variant, rows in group.control_plain.items():
-        sub.control_plain[variant] = {sid: row for sid, row in rows.items() if sid in ids}
-    return sub
-
-
-def _item_metadata(group: Group) -> dict[str, dict[str, Scalar]]:
-    """Sample id → its metadata, merged over the variants (plain first)."""
-    merged: dict[str, dict[str, Scalar]] = {}
-    for variant in VARIANTS:
-        for sid, row in group.variants.get(variant, {}).items():
-            if row.metadata:
-                target = merged.setdefault(sid, {})
-                for key, value in row.metadata.items():
-                    target.setdefault(key, value)
-    return merged
+def _partition(group: Group, key_of: Mapping[str, str], keys: Iterable[str]
+               ) -> dict[str, Group]:
+    """The subgroups of ``group`` holding the items whose ``key_of`` is each key (one pass
+    over the rows; items without a key are in none)."""
+    subs = {key: Group(group.model, group.task, runs=dict(group.runs)) for key in keys}
+    for attr in ("variants", "control_plain"):
+        tables: dict[Variant, dict[str, SampleRow]] = getattr(group, attr)
+        for variant, rows in tables.items():
+            parts: dict[str, dict[str, SampleRow]] = {}
+            for name, sub in subs.items():
+                parts[name] = getattr(sub, attr)[variant] = {}
+            for sid, row in rows.items():
+                key = key_of.get(sid)
+                if key is not None:
+                    parts[key][sid] = row
+    return subs
 
 
 def _group_key(value: Scalar) -> str:
@@ -416,26 +428,33 @@ def _metadata_breakdowns(group: Group, warnings: list[str] | None
     fields = metadata_breakdowns(group.task)
     if not fields:
         return {}
-    metadata = _item_metadata(group)
     all_ids = set().union(*(rows.keys() for rows in group.variants.values()))
     out: dict[str, dict[str, TaskReport]] = {}
     for name in fields:
-        members: dict[str, set[str]] = defaultdict(set)
-        order: dict[str, tuple[int, float, str]] = {}
-        for sid, meta in metadata.items():
-            if name in meta:
-                key = _group_key(meta[name])
-                members[key].add(sid)
-                order[key] = min(order.get(key, _group_order(meta[name])),
-                                 _group_order(meta[name]))
-        if not members:
+        # an item's value: from its first variant (plain first) whose metadata has the field
+        value_of: dict[str, Scalar] = {}
+        for variant in VARIANTS:
+            for sid, row in group.variants.get(variant, {}).items():
+                meta = row.metadata
+                if meta and name in meta and sid not in value_of:
+                    value_of[sid] = meta[name]
+        if not value_of:
             continue
-        missing = len(all_ids) - sum(len(ids) for ids in members.values())
+        key_of: dict[str, str] = {}
+        key_of_value: dict[tuple[type, Scalar], str] = {}
+        order: dict[str, tuple[int, float, str]] = {}
+        for sid, value in value_of.items():
+            key = key_of_value.get((value.__class__, value))
+            if key is None:
+                key = key_of_value[(value.__class__, value)] = _group_key(value)
+                order[key] = min(order.get(key, _group_order(value)), _group_order(value))
+            key_of[sid] = key
+        missing = len(all_ids) - len(value_of)
         if missing and warnings is not None:
             warnings.append(f"{group.model} / {group.task}: {missing} item(s) have no "
                             f"'{name}' in their metadata; left out of the breakdown by {name}")
-        out[name] = {key: _score(_subgroup(group, members[key]))
-                     for key in sorted(members, key=lambda k: order[k])}
+        subs = _partition(group, key_of, sorted(order, key=lambda k: order[k]))
+        out[name] = {key: _score(sub) for key, sub in subs.items()}
     return out
 
 
@@ -471,10 +490,10 @@ def _score(group: Group) -> TaskReport:
     plain = group.variants.get("plain", {})
     constrained = group.variants.get("constrained", {})
     all_ids = set().union(*(rows.keys() for rows in group.variants.values()))
-    in_s = sorted(sid for sid, row in plain.items()
-                  if row.correct and sid in constrained and _has_constraints(constrained[sid]))
+    in_s = [sid for sid, row in plain.items()
+            if row.correct and sid in constrained and _has_constraints(constrained[sid])]
     in_s_set = set(in_s)
-    paired = sorted(set(plain) & set(constrained))
+    paired = plain.keys() & constrained.keys()
     b = sum(1 for sid in paired if plain[sid].correct and not constrained[sid].correct)
     c = sum(1 for sid in paired if not plain[sid].correct and constrained[sid].correct)
 
@@ -493,9 +512,6 @@ def _score(group: Group) -> TaskReport:
 
     harnesses = sorted({r.harness for rows in group.variants.values() for r in rows.values()
                         if r.harness})
-    kinds_of = {sid: row.kinds for sid, row in constrained.items()}
-    categories_of = {sid: row.categories or tuple(dict.fromkeys(
-        k.partition(":")[0] for k in row.kinds)) for sid, row in constrained.items()}
     return TaskReport(
         model=group.model, task=group.task, mode=mode,
         harness="+".join(harnesses) or "unknown",
@@ -509,8 +525,8 @@ def _score(group: Group) -> TaskReport:
         mcnemar_p=mcnemar_exact(b, c) if paired and not self_mode else None,
         mcnemar_note=SELF_MODE_MCNEMAR_NOTE if paired and self_mode else None,
         retest=retention("retest"), placebo=retention("placebo"),
-        by_kind=_breakdown(kinds_of, constrained, in_s),
-        by_category=_breakdown(categories_of, constrained, in_s),
+        by_kind=_breakdown(_kinds_of, constrained, in_s_set),
+        by_category=_breakdown(_categories_of, constrained, in_s_set),
         runs={str(v): run for v, run in group.runs.items()},
         plain_f1=mean(r.f1 for r in plain.values()),
         constrained_f1=mean(r.f1 for r in constrained.values()),

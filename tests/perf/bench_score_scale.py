@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -70,8 +71,9 @@ def command(folder: Path, out: Path) -> list[str]:
             "json", "--out", str(out), "--no-progress"]
 
 
-def run_once(folder: Path, out: Path) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one ``sustain score`` subprocess."""
+def run_once(folder: Path, out: Path) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (bytes) of one ``sustain
+    score`` subprocess."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "verifiers")]))
     start = time.perf_counter()
     proc = subprocess.Popen(command(folder, out), env=env, stdout=subprocess.DEVNULL,
@@ -82,35 +84,42 @@ def run_once(folder: Path, out: Path) -> tuple[float, int]:
     err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"sustain score failed ({proc.returncode}):\n{err}")
-    return elapsed, int(usage.ru_maxrss) * 1024  # Linux: kilobytes
+    return elapsed, usage.ru_utime + usage.ru_stime, int(usage.ru_maxrss) * 1024  # KB
 
 
 def measure(work: Path, n: int, repeats: int) -> dict[str, Any]:
     folder = prepare(work, n)
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     lines = sum(1 for p in folder.rglob("samples_*.jsonl") for _ in p.open("rb"))
-    times, peaks = [], []
+    times, cpus, peaks, loads = [], [], [], []
     for i in range(repeats):
-        seconds, peak = run_once(folder, work / f"out_{n}.jsonl")
+        loads.append(os.getloadavg()[0])
+        seconds, cpu, peak = run_once(folder, work / f"out_{n}.jsonl")
         times.append(seconds)
+        cpus.append(cpu)
         peaks.append(peak)
-        print(f"{n:>9,} records, run {i + 1}/{repeats}: {seconds:.2f} s, "
-              f"{peak / 2**20:.0f} MiB", flush=True)
-    return {"records": n, "lines": lines, "bytes": size, "times": times, "peaks": peaks,
-            "seconds": statistics.median(times), "peak": statistics.median(peaks),
+        print(f"{n:>9,} records, run {i + 1}/{repeats}: {seconds:.2f} s wall, {cpu:.2f} s "
+              f"CPU, {peak / 2**20:.0f} MiB (load {loads[-1]:.1f})", flush=True)
+    return {"records": n, "lines": lines, "bytes": size, "times": times, "cpus": cpus,
+            "peaks": peaks, "loads": loads, "seconds": statistics.median(times),
+            "cpu": statistics.median(cpus), "peak": statistics.median(peaks),
             "command": " ".join(["python", *command(folder, Path("OUT"))[1:]])}
 
 
 def table(rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["| paired records | sample lines | input | runs | median time | min–max | "
-             "µs per record | median peak RSS | bytes per record |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| paired records | sample lines | input | runs | median wall time | min–max | "
+             "median CPU (user+sys) | µs per record (wall) | median peak RSS | "
+             "bytes per record | load average during runs |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        cpu = f"{r['cpu']:.2f} s" if "cpu" in r else "-"
+        loads = r.get("loads")
+        load = f"{min(loads):.1f}–{max(loads):.1f}" if loads else "-"
         lines.append(
             f"| {r['records']:,} | {r['lines']:,} | {r['bytes'] / 2**20:,.0f} MiB | "
             f"{len(r['times'])} | {r['seconds']:.2f} s | {min(r['times']):.2f}–"
-            f"{max(r['times']):.2f} s | {r['seconds'] / r['records'] * 1e6:.1f} | "
-            f"{r['peak'] / 2**20:,.0f} MiB | {r['peak'] / r['records']:,.0f} |")
+            f"{max(r['times']):.2f} s | {cpu} | {r['seconds'] / r['records'] * 1e6:.1f} | "
+            f"{r['peak'] / 2**20:,.0f} MiB | {r['peak'] / r['records']:,.0f} | {load} |")
     return lines
 
 
@@ -128,10 +137,11 @@ def verdicts(rows: list[dict[str, Any]]) -> list[str]:
     else:
         out.append("- 1M paired records: not measured in this run")
     ordered = sorted(rows, key=lambda r: r["records"])
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         scale = b["records"] / a["records"]
-        out.append(f"- {a['records']:,} → {b['records']:,} records (×{scale:g}): time "
-                   f"×{b['seconds'] / a['seconds']:.1f}, peak memory "
+        cpu = (f", CPU ×{b['cpu'] / a['cpu']:.1f}" if "cpu" in a and "cpu" in b else "")
+        out.append(f"- {a['records']:,} → {b['records']:,} records (×{scale:g}): wall time "
+                   f"×{b['seconds'] / a['seconds']:.1f}{cpu}, peak memory "
                    f"×{b['peak'] / a['peak']:.1f}")
     return out
 
