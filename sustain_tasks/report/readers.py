@@ -19,6 +19,23 @@ Any mix of inputs is accepted; each path may be a file or a folder (searched rec
 Files of other tasks are skipped with a warning; malformed files raise
 :class:`SustainInputError` naming the file, the line or sample, and the field.
 
+Each row carries its run's :class:`RunInfo`: the protocol (mode, k, kinds, seed: Inspect's
+task arguments; for lm-eval, the ``--metadata`` the constrained task got, from the results
+file, or the constraints file of a self-mode run) and whether the run is complete. A run is
+incomplete when
+
+- an Inspect log's status is not ``success`` (``started`` for a killed run), or it holds
+  fewer samples of epoch 1 than the run was started on (the sample ids in its header: the
+  dataset cut by ``--limit`` / ``--sample-id``);
+- an lm-eval samples file holds fewer docs than ``n-samples`` → ``effective`` of its task in
+  the results file, or fewer lines than those docs times the filters its config lists
+  (lm-eval writes a samples file line by line and, when one line cannot be encoded, e.g. an
+  output holding a lone surrogate, stops there and still exits 0), ends in a line cut off in
+  the middle (left out), or is missing although the results file counts docs for it.
+
+The reader warns about each; which runs are scored is decided in
+:mod:`~sustain_tasks.report.score` (an incomplete run never in place of a complete one).
+
 Inputs are streamed: a samples file is read line by line and an ``.eval`` log sample by
 sample, and each item keeps only a slim :class:`SampleRow` per variant (equal strings,
 constraint id tuples and metadata shared between rows; of the item's metadata only the fields
@@ -84,6 +101,96 @@ _INSPECT_META_KEYS = frozenset({"task", "item_id"})
 """Keys the Inspect tasks add to a sample's metadata beside the item's own."""
 
 
+def kinds_label(kinds: Any) -> str | None:
+    """A constraint selection (``kinds`` task argument or metadata: a list or a
+    comma-separated string) as one canonical string; None for the benchmark's default."""
+    if kinds is None:
+        return None
+    parts = kinds.split(",") if isinstance(kinds, str) else \
+        [str(k) for k in kinds] if isinstance(kinds, list | tuple) else [str(kinds)]
+    text = ",".join(p.strip() for p in parts if p.strip())
+    return text or None
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """What a run measured: its mode and the arguments that change what is measured.
+
+    Runs of different protocols are scored side by side, never one in place of another. A
+    control run (retest, placebo) belongs to the self-mode protocol of its k, kinds and seed,
+    whose items it controls. None means unknown (not recorded by the run).
+
+    Attributes:
+        mode: self, reference, plain, ... (a control run's protocol says self).
+        k: Constraints per item.
+        kinds: The constraint selection (:func:`kinds_label`), None for the default.
+        seed: The extraction seed.
+        constraints: The constraints file of an lm-eval self-mode run (``--metadata
+            constraints_path``), which fixed k, kinds and seed when it was extracted.
+    """
+
+    mode: str | None
+    k: int | None = None
+    kinds: str | None = None
+    seed: int | None = None
+    constraints: str | None = None
+
+    def label(self) -> str:
+        """``k=1, seed=0`` (with ``kinds=...`` and ``constraints=...`` when set); ``-`` when
+        nothing is known."""
+        parts = [f"k={self.k}" if self.k is not None else "",
+                 f"kinds={self.kinds}" if self.kinds is not None else "",
+                 f"seed={self.seed}" if self.seed is not None else "",
+                 f"constraints={Path(self.constraints).name}" if self.constraints else ""]
+        return ", ".join(p for p in parts if p) or "-"
+
+    def order(self) -> tuple[Any, ...]:
+        """A sort key (None first)."""
+        return tuple((v is not None, v if v is not None else 0 if i in (1, 3) else "")
+                     for i, v in enumerate((self.mode, self.k, self.kinds, self.seed,
+                                            self.constraints)))
+
+
+@dataclass(eq=False, slots=True)
+class RunInfo:
+    """What one run was started to do and whether it finished: one Inspect log, or one
+    lm-eval invocation for one benchmark (its plain and constrained samples files share it).
+
+    Attributes:
+        mode: The mode the run was started in (Inspect's ``mode`` task argument; lm-eval:
+            ``self`` when its ``--metadata`` named a constraints file, else ``reference``, when
+            its results file says); None when not recorded (the rows' modes tell).
+        k, kinds, seed, constraints: As in :class:`Protocol`; None when not recorded.
+        problems: Why the run is incomplete (an Inspect log whose status is not ``success``
+            or that holds fewer samples than it was started on; an lm-eval samples file with
+            fewer docs or lines than its results file counts, cut in the middle of a line, or
+            missing); empty when it is complete or nothing says otherwise.
+    """
+
+    mode: str | None = None
+    k: int | None = None
+    kinds: str | None = None
+    seed: int | None = None
+    constraints: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems
+
+
 @dataclass(slots=True)
 class SampleRow:
     """The verdicts of one variant of one item in one run.
@@ -120,6 +227,9 @@ class SampleRow:
             mapping between rows with equal metadata: treat it as read-only.
         rule_correct: When a grader model decided this verdict (Inspect ``-T grader=model``),
             the rule-based verdict it replaced; None when the rules decided.
+        run_info: What the run was started to do and whether it finished, shared by its
+            rows; None when unknown (then the row's ``mode`` tells the protocol and the run
+            counts as complete).
     """
 
     model: str
@@ -139,6 +249,7 @@ class SampleRow:
     f1: float | None = None
     metadata: Mapping[str, Scalar] = field(default_factory=dict)
     rule_correct: bool | None = None
+    run_info: RunInfo | None = None
 
 
 def metadata_breakdowns(task: str) -> tuple[str, ...]:
@@ -163,9 +274,13 @@ class _Shared:
     categories and item metadata mappings (sample ids go through :func:`sys.intern`), so that a
     million items hold each distinct value once rather than once per row."""
 
-    __slots__ = ("_categories", "_kinds", "_metadata")
+    __slots__ = ("_categories", "_kinds", "_metadata", "lmeval_files", "runs")
 
     def __init__(self) -> None:
+        self.runs: dict[tuple[str, str], RunInfo] = {}
+        """(run id, task) → the run's :class:`RunInfo`, shared by the files of one run."""
+        self.lmeval_files: dict[tuple[str, str], tuple[LmEvalRun, Path]] = {}
+        """(run id, task) → an lm-eval run and one of its samples files that was read."""
         self._kinds: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._categories: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._metadata: dict[tuple[tuple[Any, ...], tuple[type, ...]], Mapping[str, Scalar]] = {}
@@ -449,6 +564,8 @@ class LmEvalRun:
     run_id: str = ""
     """Identifies the invocation: the results file, else the folder and date stamp shared by
     its samples files."""
+    results: Mapping[str, Any] | None = None
+    """The results file's object, when there is one."""
 
 
 def _arg_pairs(model_args: Any) -> dict[str, str]:
@@ -528,6 +645,7 @@ def lmeval_run_info(samples_path: Path) -> LmEvalRun:
         results_file = candidates[0] if candidates else None
     model: str | None = None
     created = _parse_date(date) if date else 0.0
+    results: Any = None
     if results_file is not None:
         try:
             results = json.loads(results_file.read_text(encoding="utf-8"))
@@ -549,7 +667,8 @@ def lmeval_run_info(samples_path: Path) -> LmEvalRun:
         run_id = str(samples_path.parent / f"samples_*_{date}.jsonl")
     else:
         run_id = str(samples_path)
-    return LmEvalRun(model or samples_path.parent.name, created, results_file, run_id)
+    return LmEvalRun(model or samples_path.parent.name, created, results_file, run_id,
+                     results if isinstance(results, Mapping) else None)
 
 
 class _Failed:
@@ -602,7 +721,9 @@ class _Docs(Generic[T]):
     values: dict[str, T]
     warnings: list[str]
     lines: int
-    """Non-blank lines (one per doc and filter)."""
+    """Non-blank whole lines (one per doc and filter)."""
+    cut: int | None = None
+    """The number of the last line when it is cut off in the middle (it is left out)."""
 
 
 def _lmeval_docs(path: Path, tick: Tick | None, make: Callable[[int, dict[str, Any], str], T]
@@ -624,6 +745,7 @@ def _lmeval_docs(path: Path, tick: Tick | None, make: Callable[[int, dict[str, A
     unparsed: dict[int, tuple[int, int]] = {}  # lm-eval doc_id -> (line, offset), first line
     preferred_ids: set[int] = set()  # lm-eval doc_ids that have a preferred line
     lines = 0
+    cut: int | None = None
 
     def take(line: int, record: dict[str, Any]) -> None:
         doc = record.get("doc")
@@ -664,6 +786,16 @@ def _lmeval_docs(path: Path, tick: Tick | None, make: Callable[[int, dict[str, A
             offset = 0
             for line, raw in enumerate(fh, 1):
                 start, offset = offset, offset + len(raw)
+                if not raw.endswith(b"\n"):  # the last line: whole, or cut off mid-line
+                    try:
+                        record = _parse_line(raw, path=path, line=line)
+                    except SustainInputError:
+                        if raw.strip():
+                            cut = line
+                        break
+                    lines += 1
+                    take(line, record)
+                    continue
                 head = None if _PREFERRED_MARK in raw else _LMEVAL_LINE_START.match(raw)
                 if head is not None:
                     lines += 1
@@ -693,7 +825,7 @@ def _lmeval_docs(path: Path, tick: Tick | None, make: Callable[[int, dict[str, A
         used = ", ".join(f"'{f}'" for f in sorted(other))
         warnings.append(f"{path}: {sum(other.values())} doc(s) have no '{PREFERRED_FILTER}' "
                         f"line; scored from their first filter line ({used})")
-    return _Docs(values, warnings, lines)
+    return _Docs(values, warnings, lines, cut)
 
 
 def _lmeval_correct(record: Mapping[str, Any], *, path: Path, line: int) -> bool:
@@ -730,6 +862,10 @@ def read_lmeval_samples(path: Path, tick: Tick | None = None, *,
     shared = shared or _Shared()
     model, run_id, harness = sys.intern(run.model), sys.intern(run.run_id), "lm-eval"
     keep = metadata_breakdowns(task)
+    info = shared.runs.get((run_id, task))
+    if info is None:
+        info = shared.runs[(run_id, task)] = _lmeval_run_info(run, task)
+    shared.lmeval_files[(run_id, task)] = (run, path)
 
     constrained = variant == "constrained"
     created = run.created
@@ -770,12 +906,80 @@ def read_lmeval_samples(path: Path, tick: Tick | None = None, *,
             shared.categories(kinds), n_constraints, mode, harness, run_id, created,
             None if f1 is None else _graded(f1, path=path, line=line, field="f1"),
             shared.item_metadata(doc.get("metadata"), keep, path=path, line=line,
-                                 field="doc.metadata"))
+                                 field="doc.metadata"), None, info)
 
     docs = _lmeval_docs(path, tick, make)
     result.warnings.extend(docs.warnings)
     result.rows.extend(docs.values.values())
+    problem = _lmeval_file_problem(docs, run.results, match["task"] if match else "")
+    if problem:
+        info.problems.append(f"{path.name}: {problem}")
+        result.warnings.append(f"{path}: {problem}: an incomplete run; {_INCOMPLETE_USE}")
     return result
+
+
+_INCOMPLETE_USE = ("it is scored only when no complete run of the same model, task and "
+                   "protocol is found")
+
+
+def _lmeval_run_info(run: LmEvalRun, bench: str) -> RunInfo:
+    """The protocol of an lm-eval invocation for ``bench``, from its results file: the
+    ``--metadata`` the constrained task got (``constraints_path``: self mode; else reference
+    mode with ``k``, ``kinds`` and ``seed``, defaults 1, the benchmark's, 0)."""
+    info = RunInfo()
+    configs = run.results.get("configs") if run.results is not None else None
+    if not isinstance(configs, Mapping):
+        return info
+    for variant in ("constrained", "placebo", "retest"):
+        config = configs.get(f"sustain_{bench}_{variant}")
+        if not isinstance(config, Mapping):
+            continue
+        metadata = config.get("metadata")
+        metadata = metadata if isinstance(metadata, Mapping) else {}
+        constraints = metadata.get("constraints_path")
+        if isinstance(constraints, str) and constraints:
+            info.mode, info.constraints = "self", constraints
+        elif variant == "constrained":
+            info.mode = "reference"
+            info.k = _int_or_none(metadata.get("k", 1))
+            info.kinds = kinds_label(metadata.get("kinds"))
+            info.seed = _int_or_none(metadata.get("seed", 0))
+        break
+    return info
+
+
+def _lmeval_counts(results: Mapping[str, Any] | None, name: str
+                   ) -> tuple[int | None, int | None]:
+    """The docs lm-eval ran for task ``name`` (``n-samples`` → ``effective``) and the filters
+    its config lists, from a results file; None when it does not say."""
+    if results is None:
+        return None, None
+    counts = results.get("n-samples")
+    count = counts.get(name) if isinstance(counts, Mapping) else None
+    effective = _int_or_none(count.get("effective")) if isinstance(count, Mapping) else None
+    configs = results.get("configs")
+    config = configs.get(name) if isinstance(configs, Mapping) else None
+    filters = config.get("filter_list") if isinstance(config, Mapping) else None
+    n_filters = len(filters) if isinstance(filters, list) and filters else None
+    return effective, n_filters
+
+
+def _lmeval_file_problem(docs: _Docs[Any], results: Mapping[str, Any] | None, name: str
+                         ) -> str | None:
+    """Why a samples file is incomplete (lm-eval can stop writing one half way and still
+    exit 0, e.g. when an output cannot be encoded), or None."""
+    problems = []
+    if docs.cut is not None:
+        problems.append(f"cut off in the middle of line {docs.cut}")
+    effective, n_filters = _lmeval_counts(results, name)
+    if effective is not None:
+        if len(docs.values) < effective:
+            problems.append(f"holds {len(docs.values)} of the {effective} docs its results "
+                            "file counts")
+        elif n_filters is not None and docs.lines < effective * n_filters:
+            problems.append(f"holds {docs.lines} of the {effective * n_filters} lines its "
+                            f"results file counts ({effective} docs × {n_filters} filters)")
+    return "; ".join(problems) or None
 
 
 # -- Inspect ---------------------------------------------------------------------------------
@@ -913,6 +1117,41 @@ def _status_warning(path: Path, header: Any) -> str | None:
     return None
 
 
+def _inspect_expected(header: Any) -> int | None:
+    """How many samples (of epoch 1) the run was started on: the sample ids its header
+    lists, else the dataset's size cut by ``--limit`` / ``--sample-id``; None if unknown."""
+    dataset = getattr(header.eval, "dataset", None)
+    ids = getattr(dataset, "sample_ids", None)
+    if ids is not None:
+        return len(ids)
+    size = getattr(dataset, "samples", None)
+    if not isinstance(size, int):
+        return None
+    config = getattr(header.eval, "config", None)
+    chosen = getattr(config, "sample_id", None)
+    if chosen is not None:
+        return min(size, len(chosen) if isinstance(chosen, list) else 1)
+    limit = getattr(config, "limit", None)
+    if isinstance(limit, int):
+        return min(size, limit)
+    if isinstance(limit, tuple | list) and len(limit) == 2:
+        return max(0, min(size, int(limit[1])) - int(limit[0]))
+    return size
+
+
+def _inspect_problem(header: Any, found: int) -> str | None:
+    """Why a log is incomplete (its status is not ``success``, or it holds fewer samples of
+    epoch 1 than the run was started on), or None."""
+    problems = []
+    status = getattr(header, "status", "success")
+    if status != "success":
+        problems.append(f"log status is '{status}'")
+    expected = _inspect_expected(header)
+    if expected is not None and found < expected:
+        problems.append(f"{found} of {expected} samples")
+    return ", ".join(problems) or None
+
+
 def _rule_verdict(meta: Mapping[str, Any], key: str, *, field: str, path: Path) -> bool | None:
     """The rule-based verdict a grader replaced (``Score.metadata[key]``), if one did."""
     record = meta.get(key)
@@ -944,13 +1183,17 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
         model = replay_label(model, model_args.get("outputs")
                              if isinstance(model_args, Mapping) else None)
     task_args = header.eval.task_args or {}
-    run_mode = task_args.get("mode") if isinstance(task_args, Mapping) else None
+    task_args = task_args if isinstance(task_args, Mapping) else {}
+    run_mode = task_args.get("mode")
     model = sys.intern(model)
     created = _created(header.eval.created)
-    warning = _status_warning(path, header)
-    if warning:
-        result.warnings.append(warning)
-    skipped_error = skipped_epoch = max_epoch = 0
+    info = shared.runs.get((run_id, task))
+    if info is None:
+        info = shared.runs[(run_id, task)] = RunInfo(
+            mode=run_mode if isinstance(run_mode, str) else None,
+            k=_int_or_none(task_args.get("k", 1)), kinds=kinds_label(task_args.get("kinds")),
+            seed=_int_or_none(task_args.get("seed", 0)))
+    skipped_error = skipped_epoch = max_epoch = found = 0
     seen: set[str] = set()
     for sample in _inspect_samples(path, header, {"events", "store", "messages"}):
         if tick is not None:
@@ -961,6 +1204,7 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
             skipped_epoch += 1
             max_epoch = max(max_epoch, int(sample.epoch or 0))
             continue
+        found += 1
         score = (sample.scores or {}).get(SCORER)
         if score is None:
             skipped_error += 1
@@ -998,7 +1242,8 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
                                     "second generation", path=path, field=f"{vfield}.plain")
         base = SampleRow(model=model, task=task, sample_id=sid, variant="plain",
                          correct=False, mode=mode, harness="inspect", run=run_id,
-                         created=created, metadata=item_meta, n_constraints=n_constraints)
+                         created=created, metadata=item_meta, n_constraints=n_constraints,
+                         run_info=info)
         f1 = {v: _graded(value.get(f"{v}_f1"), path=path, line=None, field=f"{vfield}.{v}_f1")
               for v in ("plain", "constrained")}
         rule_verdicts = {"plain": _rule_verdict(meta, "plain_grader", field=mfield, path=path)}
@@ -1025,6 +1270,10 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
                 result.rows.append(replace(base, variant=variant, correct=verdict,
                                            f1=f1.get(variant),
                                            rule_correct=rule_verdicts.get(variant)))
+    problem = _inspect_problem(header, found)
+    if problem:
+        info.problems.append(f"{path.name}: {problem}")
+        result.warnings.append(f"{path}: {problem}: an incomplete run; {_INCOMPLETE_USE}")
     if skipped_error:
         result.warnings.append(f"{path}: {skipped_error} sample(s) without a '{SCORER}' score "
                                "(errors or unfinished) were left out")
@@ -1061,9 +1310,33 @@ def read_rows(paths: Sequence[str | Path], *, tick: Tick | None = None,
                     f"_{date['date']}.jsonl") for p in samples):
                 result.warnings.append(f"{path}: lm-eval results without per-sample files; "
                                        "run lm_eval with --log_samples to score it")
+    for problem in _missing_lmeval_files(shared):
+        result.warnings.append(f"{problem}: an incomplete run; {_INCOMPLETE_USE}")
     if not result.rows:
         result.warnings.append("no sustain results found in " + ", ".join(map(str, paths)))
     return result
+
+
+def _missing_lmeval_files(shared: _Shared) -> list[str]:
+    """The samples files an lm-eval run's results file counts docs for that are not on disk
+    (of the benchmarks some of whose files were read); each marks its run incomplete."""
+    out = []
+    for (run_id, task), (run, path) in shared.lmeval_files.items():
+        match = _SAMPLES_RE.match(path.name)
+        counts = run.results.get("n-samples") if run.results is not None else None
+        if match is None or not isinstance(counts, Mapping):
+            continue
+        for name in counts:
+            if not isinstance(name, str) or (split_lmeval_task(name) or ("",))[0] != task:
+                continue
+            sibling = path.parent / f"samples_{name}_{match['date']}.jsonl"
+            if not sibling.exists():
+                effective, _ = _lmeval_counts(run.results, name)
+                problem = f"{sibling.name} is missing" + (
+                    f" (its results file counts {effective} docs)" if effective else "")
+                shared.runs[(run_id, task)].problems.append(problem)
+                out.append(f"{sibling}: missing")
+    return out
 
 
 # -- plain outputs for extraction ------------------------------------------------------------

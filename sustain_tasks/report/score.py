@@ -1,4 +1,19 @@
-"""Pair variants by (model, task, sample id) and compute the metrics per (model, task).
+"""Pair variants by (model, task, protocol, sample id) and compute the metrics per (model,
+task, protocol).
+
+Protocol (:class:`~sustain_tasks.report.readers.Protocol`): the mode and the arguments that
+change what is measured, k, kinds and seed (for an lm-eval self-mode run, whose k, kinds and
+seed were fixed by ``sustain extract``, its constraints file). Runs of different protocols
+are reported side by side, each report with its mode, k, kinds and seed; a control run
+(retest, placebo: a separate run in its own mode) joins the self-mode report of the same
+model, task, k, kinds and seed, and a plain run can serve the report of any protocol.
+
+Incomplete runs (an Inspect log whose status is not ``success`` or that holds fewer samples
+than it was started on; an lm-eval samples file with fewer docs or lines than its results
+file counts, cut mid-line, or missing: see :mod:`~sustain_tasks.report.readers`) are never
+chosen over a complete run of the same model, task and protocol. When only an incomplete run
+holds a variant it is scored, a warning says so, and the report has ``complete`` false with
+the reasons in ``incomplete``.
 
 Definitions (see the design contract, "What it measures"):
 
@@ -63,7 +78,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sustain_tasks.protocol import VARIANTS, Variant
-from sustain_tasks.report.readers import SampleRow, Scalar, metadata_breakdowns
+from sustain_tasks.report.readers import (
+    Protocol,
+    RunInfo,
+    SampleRow,
+    Scalar,
+    metadata_breakdowns,
+)
 from sustain_tasks.report.stats import (
     BootstrapResult,
     Mean,
@@ -95,7 +116,8 @@ SELF_MODE_MCNEMAR_NOTE = (
 
 @dataclass
 class Group:
-    """The rows of one (model, task), one run chosen per variant, keyed by sample id."""
+    """The rows of one (model, task, protocol), one run chosen per variant, keyed by sample
+    id."""
 
     model: str
     task: str
@@ -103,6 +125,10 @@ class Group:
     runs: dict[Variant, str] = field(default_factory=dict)
     control_plain: dict[Variant, dict[str, SampleRow]] = field(default_factory=dict)
     """Control variant (retest, placebo) → the plain rows of the run that holds it."""
+    protocol: Protocol | None = None
+    """What the runs measured (None: plain runs only, or nothing recorded)."""
+    incomplete: dict[str, list[str]] = field(default_factory=dict)
+    """Chosen run → why it is incomplete (only incomplete runs; see :class:`RunInfo`)."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +190,20 @@ class TaskReport:
     """Variant → ``consulted`` / ``overturned`` counts of grader-decided verdicts."""
     outcomes: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False)
     """Sample id → (in S, constrained correct), over items that ran plain (for comparisons)."""
+    protocol: Protocol | None = None
+    """k, kinds, seed (and an lm-eval self-mode run's constraints file) of the runs."""
+    incomplete: dict[str, list[str]] = field(default_factory=dict)
+    """Run used → why it is incomplete; empty when every run used is complete."""
+
+    @property
+    def complete(self) -> bool:
+        """True when every run the report used finished (see ``RunInfo``)."""
+        return not self.incomplete
+
+    @property
+    def label(self) -> str:
+        """``model / task``."""
+        return f"{self.model} / {self.task}"
 
     @property
     def drop(self) -> float | None:
@@ -210,8 +250,13 @@ class TaskReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The flat JSON object (with nested breakdowns) written by ``--format json``."""
+        protocol = self.protocol or Protocol(None)
         d: dict[str, Any] = {"model": self.model, "task": self.task, "mode": self.mode,
-                             "harness": self.harness}
+                             "k": protocol.k, "kinds": protocol.kinds, "seed": protocol.seed,
+                             "constraints_file": protocol.constraints,
+                             "harness": self.harness, "complete": self.complete,
+                             "incomplete": [f"{run}: {p}" for run, problems in
+                                            self.incomplete.items() for p in problems]}
         d.update(self.metrics_dict())
         d["by_kind"] = {k: b.to_dict() for k, b in self.by_kind.items()}
         d["by_category"] = {k: b.to_dict() for k, b in self.by_category.items()}
@@ -243,19 +288,72 @@ def _put(d: dict[str, Any], n_key: str, value_key: str, ci: str, r: Rate, *,
 
 # -- pairing ---------------------------------------------------------------------------------
 
+@dataclass
+class _Run:
+    """What the report needs to know about one run of one (model, task)."""
+
+    rows: list[SampleRow]
+    created: float
+    holds: set[Variant]
+    protocol: Protocol
+    key: Protocol | None
+    """The protocol group the run belongs to; None for a plain run, which can serve any."""
+    problems: list[str]
+
+
+def _run_facts(rows: list[SampleRow]) -> _Run:
+    holds: set[Variant] = set()
+    infos: dict[int, RunInfo] = {}
+    modes: Counter[str] = Counter()
+    constrained_modes: Counter[str] = Counter()
+    created = 0.0
+    for row in rows:
+        holds.add(row.variant)
+        created = max(created, row.created)
+        if row.run_info is not None:
+            infos.setdefault(id(row.run_info), row.run_info)
+        if row.mode:
+            (constrained_modes if row.variant == "constrained" else modes)[row.mode] += 1
+    info = next((i for i in infos.values() if i.mode), next(iter(infos.values()), RunInfo()))
+    mode = info.mode
+    if mode is None:
+        counted = constrained_modes or modes
+        mode = counted.most_common(1)[0][0] if counted else None
+    problems = list(dict.fromkeys(p for i in infos.values() for p in i.problems))
+    protocol = Protocol(mode, info.k, info.kinds, info.seed, info.constraints)
+    key: Protocol | None = protocol
+    if mode in CONTROLS or (mode is None and holds & set(CONTROLS)
+                            and "constrained" not in holds):
+        key = Protocol("self", info.k, info.kinds, info.seed, info.constraints)
+    elif mode in (None, "plain") and holds <= {"plain"}:
+        key = None
+    return _Run(rows, created, holds, protocol, key, problems)
+
+
 def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
                ) -> list[Group]:
-    """Group rows by (model, task) and choose one run per variant.
+    """Group rows by (model, task, protocol) and choose one run per variant.
 
-    The anchor is the latest run holding a constrained variant (else the latest run): every
-    variant it holds comes from it, so a one-run Inspect log (or one lm-eval invocation) is
-    never mixed with another run. A plain variant the anchor lacks (the two-stage lm-eval
-    self mode: a plain run, then a constrained run over constraints extracted from it) comes
-    from the latest plain run made no later than the anchor, the one the constraints could
-    have been extracted from (else the latest, with a warning). Other variants it lacks come
-    from the latest run holding them; each control (retest, placebo) keeps the plain rows of
-    its own run in ``control_plain``. Ignored runs are reported in ``warnings``. Within a
-    run, a sample id seen twice for one variant keeps its first row (with a warning).
+    Protocol: the run's mode and the arguments that change what is measured (k, kinds,
+    seed; for an lm-eval self-mode run, its constraints file), as :class:`Protocol`. Runs of
+    different protocols make different groups, reported side by side. A control run (retest,
+    placebo) joins the self-mode group of its k, kinds and seed; a plain run (an lm-eval
+    plain invocation, an Inspect ``mode=plain`` log) can serve every group of its model and
+    task.
+
+    Within a group, complete runs come before incomplete ones (:class:`RunInfo`: an
+    unfinished Inspect log, a cut-short lm-eval samples file), then later before earlier: an
+    incomplete run is used only when no complete run holds the variant. The anchor is the
+    first such run holding a constrained variant (else the first run): every variant it holds
+    comes from it, so a one-run Inspect log (or one lm-eval invocation) is never mixed with
+    another run. A plain variant the anchor lacks (the two-stage lm-eval self mode: a plain
+    run, then a constrained run over constraints extracted from it) comes from the first
+    plain run made no later than the anchor, the one the constraints could have been
+    extracted from (else the first, with a warning). Other variants it lacks come from the
+    first run holding them; each control (retest, placebo) keeps the plain rows of its own run
+    in ``control_plain``. Ignored runs, and incomplete runs used, are reported in
+    ``warnings``. Within a run, a sample id seen twice for one variant keeps its first row
+    (with a warning).
     """
     by_key: dict[tuple[str, str], dict[str, list[SampleRow]]] = defaultdict(
         lambda: defaultdict(list))
@@ -263,69 +361,95 @@ def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
         by_key[(row.model, row.task)][row.run].append(row)
     groups = []
     for (model, task), runs in sorted(by_key.items()):
-        created = {run: max(r.created for r in rs) for run, rs in runs.items()}
-        order = sorted(runs, key=lambda run: (created[run], run), reverse=True)
-        holds = {run: {r.variant for r in runs[run]} for run in order}
-        with_constrained = [run for run in order if "constrained" in holds[run]]
-        anchor = with_constrained[0] if with_constrained else order[0]
-        group = Group(model, task)
-        def table_of(run: str, variant: Variant, *, warn: bool = True,
-                     runs: dict[str, list[SampleRow]] = runs) -> dict[str, SampleRow]:
-            table: dict[str, SampleRow] = {}
-            duplicates = 0
-            for row in runs[run]:
-                if row.variant != variant:
-                    continue
-                if row.sample_id in table:
-                    duplicates += 1
-                    continue
-                table[row.sample_id] = row
-            if duplicates and warn and warnings is not None:
-                warnings.append(f"{run}: {duplicates} duplicate {variant} row(s) for the "
-                                "same sample id; the first was used")
-            return table
-
-        chosen_of: dict[Variant, str] = {}
-        notes: dict[Variant, str] = {}
-        for variant in VARIANTS:
-            having = [run for run in order if variant in holds[run]]
-            if not having:
-                continue
-            if anchor in having:
-                chosen_of[variant] = anchor
-            elif variant == "plain" and "constrained" in holds[anchor]:
-                before = [run for run in having if created[run] <= created[anchor]]
-                chosen_of[variant] = before[0] if before else having[0]
-                notes[variant] = (
-                    f" (the latest plain run made before the constrained run {anchor}, which "
-                    "its constraints could come from)" if before else
-                    f" (no plain run was made before the constrained run {anchor}, so its "
-                    "constraints cannot come from any of them)")
-            else:
-                chosen_of[variant] = having[0]
-        # the plain rows of a control's own run are used too (for its retention)
-        used = {chosen_of[v] for v in CONTROLS if v in chosen_of}
-        for variant, chosen in chosen_of.items():
-            group.runs[variant] = chosen
-            having = [run for run in order if variant in holds[run]]
-            ignored = [run for run in having if run != chosen
-                       and not (variant == "plain" and run in used)]
-            note = notes.get(variant, "")
-            if warnings is not None and (ignored or " no plain run " in note):
-                warnings.append(
-                    f"{model} / {task}: {len(having)} runs hold the {variant} variant; "
-                    f"using {chosen}{note}"
-                    + (f", ignoring {', '.join(ignored)}" if ignored else ""))
-            group.variants[variant] = table_of(chosen, variant)
-            if variant in CONTROLS:
-                if "plain" in holds[chosen]:
-                    group.control_plain[variant] = table_of(chosen, "plain", warn=False)
-                elif warnings is not None:
-                    warnings.append(f"{model} / {task}: the {variant} run {chosen} holds no "
-                                    f"plain variant; {variant} retention is not computed (it "
-                                    "is measured over the plain-correct items of its own run)")
-        groups.append(group)
+        facts = {run: _run_facts(rs) for run, rs in runs.items()}
+        protocols = sorted({f.key for f in facts.values() if f.key is not None},
+                           key=Protocol.order)
+        choices: list[Protocol | None] = list(protocols) or [None]
+        for protocol in choices:
+            members = {run: f for run, f in facts.items() if f.key in (protocol, None)}
+            label = f"{model} / {task}"
+            if len(protocols) > 1 and protocol is not None:
+                label += f" ({protocol.mode}, {protocol.label()})"
+            groups.append(_choose_runs(model, task, protocol, members, label, warnings))
     return groups
+
+
+def _choose_runs(model: str, task: str, protocol: Protocol | None, runs: dict[str, _Run],
+                 label: str, warnings: list[str] | None) -> Group:
+    order = sorted(runs, key=lambda run: (not runs[run].problems, runs[run].created, run),
+                   reverse=True)
+    with_constrained = [run for run in order if "constrained" in runs[run].holds]
+    anchor = with_constrained[0] if with_constrained else order[0]
+    group = Group(model, task, protocol=protocol)
+
+    def table_of(run: str, variant: Variant, *, warn: bool = True) -> dict[str, SampleRow]:
+        table: dict[str, SampleRow] = {}
+        duplicates = 0
+        for row in runs[run].rows:
+            if row.variant != variant:
+                continue
+            if row.sample_id in table:
+                duplicates += 1
+                continue
+            table[row.sample_id] = row
+        if duplicates and warn and warnings is not None:
+            warnings.append(f"{run}: {duplicates} duplicate {variant} row(s) for the "
+                            "same sample id; the first was used")
+        return table
+
+    def shown(run: str) -> str:
+        problems = runs[run].problems
+        return f"{run} (incomplete: {'; '.join(problems)})" if problems else run
+
+    chosen_of: dict[Variant, str] = {}
+    notes: dict[Variant, str] = {}
+    anchor_created = runs[anchor].created
+    for variant in VARIANTS:
+        having = [run for run in order if variant in runs[run].holds]
+        if not having:
+            continue
+        if anchor in having:
+            chosen_of[variant] = anchor
+        elif variant == "plain" and "constrained" in runs[anchor].holds:
+            before = [run for run in having if runs[run].created <= anchor_created]
+            chosen_of[variant] = before[0] if before else having[0]
+            notes[variant] = (
+                f" (the latest plain run made before the constrained run {anchor}, which "
+                "its constraints could come from)" if before else
+                f" (no plain run was made before the constrained run {anchor}, so its "
+                "constraints cannot come from any of them)")
+        else:
+            chosen_of[variant] = having[0]
+    # the plain rows of a control's own run are used too (for its retention)
+    used = {chosen_of[v] for v in CONTROLS if v in chosen_of}
+    for variant, chosen in chosen_of.items():
+        group.runs[variant] = chosen
+        having = [run for run in order if variant in runs[run].holds]
+        ignored = [run for run in having if run != chosen
+                   and not (variant == "plain" and run in used)]
+        note = notes.get(variant, "")
+        if warnings is not None and (ignored or " no plain run " in note):
+            warnings.append(
+                f"{label}: {len(having)} runs hold the {variant} variant; "
+                f"using {chosen}{note}"
+                + (f", ignoring {', '.join(map(shown, ignored))}" if ignored else ""))
+        group.variants[variant] = table_of(chosen, variant)
+        if variant in CONTROLS:
+            if "plain" in runs[chosen].holds:
+                group.control_plain[variant] = table_of(chosen, "plain", warn=False)
+            elif warnings is not None:
+                warnings.append(f"{label}: the {variant} run {chosen} holds no "
+                                f"plain variant; {variant} retention is not computed (it "
+                                "is measured over the plain-correct items of its own run)")
+    for run in dict.fromkeys([*group.runs.values(), *used]):
+        if runs[run].problems:
+            group.incomplete[run] = runs[run].problems
+            if warnings is not None:
+                warnings.append(
+                    f"{label}: scoring the incomplete run {run} ("
+                    f"{'; '.join(runs[run].problems)}): no complete run of this model, task "
+                    "and protocol can take its place; the report says complete: false")
+    return group
 
 
 # -- metrics ---------------------------------------------------------------------------------
@@ -462,6 +586,8 @@ def score_group(group: Group, warnings: list[str] | None = None) -> TaskReport:
     """The metrics of one (model, task), with every breakdown."""
     constrained_ran = bool(group.variants.get("constrained"))
     report = _score(group)
+    report.protocol = group.protocol
+    report.incomplete = dict(group.incomplete)
     report.by_metadata = _metadata_breakdowns(group, warnings)
     unexplained = (report.n_plain_correct_without_constrained
                    - report.n_plain_correct_no_constraint)
@@ -558,25 +684,45 @@ def compare_models(reports: Sequence[TaskReport], *, n_boot: int = 2000, seed: i
     """Fill ``report.compare`` for every pair of models on the same task (paired bootstrap).
 
     ``compare[other]`` is SustainScore(this) − SustainScore(other) over the items both ran
-    plain, with a seeded percentile bootstrap interval. Runs of different modes (self vs
-    reference constraints) are still compared, with a warning in ``warnings``: their
-    difference mixes the models with the way the constraints were chosen.
+    plain, with a seeded percentile bootstrap interval. When a model has reports of several
+    protocols on the task, it is compared only with reports of the same protocol (so
+    ``compare`` has one entry per other model). Runs of different modes (self vs reference
+    constraints) of models with one report each are still compared, with a warning in
+    ``warnings``: their difference mixes the models with the way the constraints were chosen.
     """
     by_task: dict[str, list[TaskReport]] = defaultdict(list)
     for report in reports:
         by_task[report.task].append(report)
     for task, task_reports in by_task.items():
-        modes = {r.model: r.mode for r in task_reports}
-        if len(task_reports) > 1 and len(set(modes.values())) > 1 and warnings is not None:
+        per_model = Counter(r.model for r in task_reports)
+        pairs: list[tuple[TaskReport, TaskReport]] = []
+        unpaired: dict[tuple[str, str], bool] = {}
+        for i, a in enumerate(task_reports):
+            for bb in task_reports[i + 1:]:
+                if a.model == bb.model:
+                    continue
+                models = (a.model, bb.model)
+                if (per_model[a.model] > 1 or per_model[bb.model] > 1) and \
+                        a.protocol != bb.protocol:
+                    unpaired.setdefault(models, False)
+                    continue
+                unpaired[models] = True
+                pairs.append((a, bb))
+        mixed = {id(r) for pair in pairs if pair[0].mode != pair[1].mode for r in pair}
+        if mixed and warnings is not None:
+            modes = {r.model: r.mode for r in task_reports if id(r) in mixed}
             warnings.append(f"{task}: comparing runs of different modes ("
                             + ", ".join(f"{m}: {mode}" for m, mode in modes.items())
                             + "); the differences mix the models with the way constraints "
                             "were chosen")
-        for i, a in enumerate(task_reports):
-            for bb in task_reports[i + 1:]:
-                result = sustain_difference(a.outcomes, bb.outcomes, n_boot=n_boot, seed=seed)
-                a.compare[bb.model] = result
-                bb.compare[a.model] = _negated(result)
+        for (m1, m2), compared in unpaired.items():
+            if not compared and warnings is not None:
+                warnings.append(f"{task}: {m1} and {m2} have no report of the same protocol "
+                                "(mode, k, kinds, seed); not compared")
+        for a, bb in pairs:
+            result = sustain_difference(a.outcomes, bb.outcomes, n_boot=n_boot, seed=seed)
+            a.compare[bb.model] = result
+            bb.compare[a.model] = _negated(result)
 
 
 def _negated(r: BootstrapResult) -> BootstrapResult:
@@ -591,4 +737,5 @@ def score_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
                ) -> list[TaskReport]:
     """Reports for every (model, task) in ``rows``, sorted by task then model."""
     reports = [score_group(g, warnings) for g in group_rows(rows, warnings)]
-    return sorted(reports, key=lambda r: (r.task, r.model))
+    return sorted(reports, key=lambda r: (r.task, r.model,
+                                          (r.protocol or Protocol(None)).order()))
