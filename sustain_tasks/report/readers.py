@@ -700,9 +700,19 @@ _PREFERRED_MARK = f'"filter": "{PREFERRED_FILTER}"'.encode()
 """Bytes every line of the preferred filter holds when written so."""
 
 
+_scan_json: Callable[[str, int], tuple[Any, int]] = \
+    json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__, untyped
+
+
 def _parse_line(raw: bytes, *, path: Path, line: int) -> dict[str, Any]:
     try:
-        record = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        try:  # the decoder's scanner alone: json.loads adds two regex matches per line
+            record, end = _scan_json(text, 0)
+            if text[end:].strip():
+                raise ValueError("extra data")
+        except (StopIteration, ValueError):  # json.loads says what is wrong, and where
+            record = json.loads(text)
     except UnicodeDecodeError:
         raise SustainInputError("not UTF-8 text", path=path, line=line) from None
     except json.JSONDecodeError as exc:
