@@ -71,10 +71,10 @@ def command(folder: Path, out: Path) -> list[str]:
             "json", "--out", str(out), "--no-progress"]
 
 
-def run_once(folder: Path, out: Path) -> tuple[float, float, int]:
+def run_once(folder: Path, out: Path, code: Path) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (user + system) and peak RSS (bytes) of one ``sustain
-    score`` subprocess."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "verifiers")]))
+    score`` subprocess running the package in ``code``."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(code), str(code / "verifiers")]))
     start = time.perf_counter()
     proc = subprocess.Popen(command(folder, out), env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
@@ -87,14 +87,14 @@ def run_once(folder: Path, out: Path) -> tuple[float, float, int]:
     return elapsed, usage.ru_utime + usage.ru_stime, int(usage.ru_maxrss) * 1024  # KB
 
 
-def measure(work: Path, n: int, repeats: int) -> dict[str, Any]:
+def measure(work: Path, n: int, repeats: int, code: Path) -> dict[str, Any]:
     folder = prepare(work, n)
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     lines = sum(1 for p in folder.rglob("samples_*.jsonl") for _ in p.open("rb"))
     times, cpus, peaks, loads = [], [], [], []
     for i in range(repeats):
         loads.append(os.getloadavg()[0])
-        seconds, cpu, peak = run_once(folder, work / f"out_{n}.jsonl")
+        seconds, cpu, peak = run_once(folder, work / f"out_{n}.jsonl", code)
         times.append(seconds)
         cpus.append(cpu)
         peaks.append(peak)
@@ -158,13 +158,19 @@ def main() -> int:
     parser.add_argument("--before-label", default="before")
     parser.add_argument("--out", default=str(Path(__file__).with_name("RESULTS.md")))
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--code", default=str(REPO),
+                        help="checkout whose sustain_tasks is measured (default: this one)")
+    parser.add_argument("--commit", default=None,
+                        help="the commit --code holds, when it is not a git checkout")
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True, check=False).stdout.strip()
-    rows = [measure(work, n, args.repeats if n <= LARGE else args.repeats_large)
+    commit = args.commit or subprocess.run(
+        ["git", "-C", args.code, "rev-parse", "--short", "HEAD"], capture_output=True,
+        text=True, check=False).stdout.strip()
+    code = Path(args.code)
+    rows = [measure(work, n, args.repeats if n <= LARGE else args.repeats_large, code)
             for n in sizes]
     meta = {"date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.machine()}, nproc {os.cpu_count()}, Python "
