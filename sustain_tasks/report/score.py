@@ -295,7 +295,6 @@ class _Run:
     rows: list[SampleRow]
     created: float
     holds: set[Variant]
-    protocol: Protocol
     key: Protocol | None
     """The protocol group the run belongs to; None for a plain run, which can serve any."""
     problems: list[str]
@@ -320,14 +319,14 @@ def _run_facts(rows: list[SampleRow]) -> _Run:
         counted = constrained_modes or modes
         mode = counted.most_common(1)[0][0] if counted else None
     problems = list(dict.fromkeys(p for i in infos.values() for p in i.problems))
-    protocol = Protocol(mode, info.k, info.kinds, info.seed, info.constraints)
-    key: Protocol | None = protocol
+    key: Protocol | None = Protocol(mode, info.k, info.kinds, info.seed, info.constraints)
     if mode in CONTROLS or (mode is None and holds & set(CONTROLS)
                             and "constrained" not in holds):
+        # a control run measures the items of the self-mode run with its k, kinds and seed
         key = Protocol("self", info.k, info.kinds, info.seed, info.constraints)
     elif mode in (None, "plain") and holds <= {"plain"}:
-        key = None
-    return _Run(rows, created, holds, protocol, key, problems)
+        key = None  # a plain run: any protocol's plain variant can come from it
+    return _Run(rows, created, holds, key, problems)
 
 
 def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
