@@ -76,8 +76,9 @@ def run_once(folder: Path, out: Path, code: Path) -> tuple[float, float, int]:
     score`` subprocess running the package in ``code``."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(code), str(code / "verifiers")]))
     start = time.perf_counter()
-    proc = subprocess.Popen(command(folder, out), env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    # from the code tree: ``python -m`` puts the working folder first on sys.path
+    proc = subprocess.Popen(command(folder, out), env=env, cwd=code,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -91,6 +92,7 @@ def measure(work: Path, n: int, repeats: int, code: Path) -> dict[str, Any]:
     folder = prepare(work, n)
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     lines = sum(1 for p in folder.rglob("samples_*.jsonl") for _ in p.open("rb"))
+    folder, work = folder.resolve(), work.resolve()
     times, cpus, peaks, loads = [], [], [], []
     for i in range(repeats):
         loads.append(os.getloadavg()[0])
