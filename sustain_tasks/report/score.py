@@ -577,7 +577,7 @@ def _metadata_breakdowns(group: Group, warnings: list[str] | None
             warnings.append(f"{group.model} / {group.task}: {missing} item(s) have no "
                             f"'{name}' in their metadata; left out of the breakdown by {name}")
         subs = _partition(group, key_of, sorted(order, key=lambda k: order[k]))
-        out[name] = {key: _score(sub) for key, sub in subs.items()}
+        out[name] = {key: _score(sub, detail=False) for key, sub in subs.items()}
     return out
 
 
@@ -610,17 +610,28 @@ def _partial_warning(report: TaskReport) -> str:
             "partial (e.g. --limit); S counts only items with both")
 
 
-def _score(group: Group) -> TaskReport:
-    """The metrics of ``group`` (see the module docstring for the definitions)."""
+def _score(group: Group, *, detail: bool = True) -> TaskReport:
+    """The metrics of ``group`` (see the module docstring for the definitions); with
+    ``detail`` also the breakdowns by kind and category and the outcomes model comparisons
+    resample (a metadata group reports neither)."""
     plain = group.variants.get("plain", {})
     constrained = group.variants.get("constrained", {})
     all_ids = set().union(*(rows.keys() for rows in group.variants.values()))
     in_s = [sid for sid, row in plain.items()
             if row.correct and sid in constrained and _has_constraints(constrained[sid])]
     in_s_set = set(in_s)
-    paired = plain.keys() & constrained.keys()
-    b = sum(1 for sid in paired if plain[sid].correct and not constrained[sid].correct)
-    c = sum(1 for sid in paired if not plain[sid].correct and constrained[sid].correct)
+    # paired items in plain's order (the rows' own order: a walk over a set of ids jumps
+    # around memory, which costs more than the counting at a million items)
+    n_paired = b = c = 0
+    for sid, row in plain.items():
+        other = constrained.get(sid)
+        if other is not None:
+            n_paired += 1
+            if row.correct != other.correct:
+                if row.correct:
+                    b += 1
+                else:
+                    c += 1
 
     def retention(variant: Variant) -> Rate:
         # within the control's own run: its plain-correct items whose control generation ran
@@ -646,18 +657,18 @@ def _score(group: Group) -> TaskReport:
         sustain=_rate_of(constrained[sid].correct for sid in in_s),
         compliance=_rate_of(r.compliant for r in with_constraints),
         compliance_loose=_rate_of(r.compliant_loose for r in with_constraints),
-        n_paired=len(paired), mcnemar_b=b, mcnemar_c=c,
-        mcnemar_p=mcnemar_exact(b, c) if paired and not self_mode else None,
-        mcnemar_note=SELF_MODE_MCNEMAR_NOTE if paired and self_mode else None,
+        n_paired=n_paired, mcnemar_b=b, mcnemar_c=c,
+        mcnemar_p=mcnemar_exact(b, c) if n_paired and not self_mode else None,
+        mcnemar_note=SELF_MODE_MCNEMAR_NOTE if n_paired and self_mode else None,
         retest=retention("retest"), placebo=retention("placebo"),
-        by_kind=_breakdown(_kinds_of, constrained, in_s_set),
-        by_category=_breakdown(_categories_of, constrained, in_s_set),
+        by_kind=_breakdown(_kinds_of, constrained, in_s_set) if detail else {},
+        by_category=_breakdown(_categories_of, constrained, in_s_set) if detail else {},
         runs={str(v): run for v, run in group.runs.items()},
         plain_f1=mean(r.f1 for r in plain.values()),
         constrained_f1=mean(r.f1 for r in constrained.values()),
         sustain_f1=mean(constrained[sid].f1 for sid in in_s),
         outcomes={sid: (sid in in_s_set, sid in in_s_set and constrained[sid].correct)
-                  for sid in plain},
+                  for sid in plain} if detail else {},
         n_plain_correct_without_constrained=sum(
             1 for sid, row in plain.items() if row.correct and sid not in constrained),
         n_plain_correct_no_constraint=sum(
