@@ -110,7 +110,7 @@ def measure(work: Path, n: int, repeats: int, code: Path) -> dict[str, Any]:
 
 def table(rows: list[dict[str, Any]]) -> list[str]:
     lines = ["| paired records | sample lines | input | runs | median wall time | min–max | "
-             "median CPU (user+sys) | µs per record (wall) | median peak RSS | "
+             "median CPU (user+sys) | CPU µs per record | median peak RSS | "
              "bytes per record | load average during runs |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -120,7 +120,7 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
         lines.append(
             f"| {r['records']:,} | {r['lines']:,} | {r['bytes'] / 2**20:,.0f} MiB | "
             f"{len(r['times'])} | {r['seconds']:.2f} s | {min(r['times']):.2f}–"
-            f"{max(r['times']):.2f} s | {cpu} | {r['seconds'] / r['records'] * 1e6:.1f} | "
+            f"{max(r['times']):.2f} s | {cpu} | {r['cpu'] / r['records'] * 1e6:.1f} | "
             f"{r['peak'] / 2**20:,.0f} MiB | {r['peak'] / r['records']:,.0f} | {load} |")
     return lines
 
@@ -141,10 +141,10 @@ def verdicts(rows: list[dict[str, Any]]) -> list[str]:
     ordered = sorted(rows, key=lambda r: r["records"])
     for a, b in itertools.pairwise(ordered):
         scale = b["records"] / a["records"]
-        cpu = (f", CPU ×{b['cpu'] / a['cpu']:.1f}" if "cpu" in a and "cpu" in b else "")
         out.append(f"- {a['records']:,} → {b['records']:,} records (×{scale:g}): wall time "
-                   f"×{b['seconds'] / a['seconds']:.1f}{cpu}, peak memory "
-                   f"×{b['peak'] / a['peak']:.1f}")
+                   f"×{b['seconds'] / a['seconds']:.1f}, CPU ×{b['cpu'] / a['cpu']:.1f} (CPU "
+                   f"per record ×{b['cpu'] / b['records'] / (a['cpu'] / a['records']):.2f}), "
+                   f"peak memory ×{b['peak'] / a['peak']:.1f}")
     return out
 
 
@@ -157,7 +157,7 @@ def main() -> int:
     parser.add_argument("--json-out", default=None)
     parser.add_argument("--before", default=None,
                         help="figures kept earlier with --json-out, shown for comparison")
-    parser.add_argument("--before-label", default="before")
+    parser.add_argument("--before-label", default="Before")
     parser.add_argument("--out", default=str(Path(__file__).with_name("RESULTS.md")))
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--code", default=str(REPO),
@@ -200,8 +200,9 @@ def main() -> int:
     if args.before:
         before = json.loads(Path(args.before).read_text(encoding="utf-8"))
         bmeta = before["meta"]
-        lines += ["", f"{args.before_label} (commit {bmeta['commit']}, {bmeta['date']}, same "
-                  "machine and command):", ""]
+        lines += ["", f"{args.before_label}: commit {bmeta['commit']}, {bmeta['date']}, same "
+                  "machine, input and command, load average at start "
+                  f"{bmeta['load']}:", ""]
         lines += table(before["rows"])
         lines += ["", *verdicts(before["rows"])]
     print("\n".join(lines))
