@@ -4,7 +4,7 @@ Run by hand (not collected by pytest)::
 
     python tests/perf/bench_score_scale.py [--sizes 10000,100000,1000000] [--repeats 3] \
         [--repeats-large 3] [--work DIR] [--json-out FILE] [--before FILE] \
-        [--out tests/perf/RESULTS.md]
+        [--code CHECKOUT --commit SHA] [--from-json FILE] [--out tests/perf/RESULTS.md]
 
 Each size writes (once, under ``--work``) synthetic lm-eval output folders shaped like real
 lm-eval 0.4.x output (``tests/robustness/synthetic.py``): two models × three tasks, every item
@@ -20,7 +20,9 @@ Sizes up to 100k are run ``--repeats`` times, larger ones ``--repeats-large`` ti
 median is reported. The targets (1M paired records under 60 s and under 2 GB peak, growing
 linearly) are stated in the section with whether they are met. ``--json-out`` keeps the
 figures; ``--before FILE`` (figures kept earlier, e.g. from the code before a change) adds
-them to the section for comparison.
+them to the section for comparison; the "before" figures here were measured with ``--code``
+pointing at an export of the code before the change (``--commit`` names it). ``--from-json``
+rewrites the section from kept figures without measuring.
 """
 
 from __future__ import annotations
@@ -162,6 +164,9 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--code", default=str(REPO),
                         help="checkout whose sustain_tasks is measured (default: this one)")
+    parser.add_argument("--from-json", default=None,
+                        help="write the section from figures kept with --json-out, without "
+                             "measuring again")
     parser.add_argument("--commit", default=None,
                         help="the commit --code holds, when it is not a git checkout")
     args = parser.parse_args()
@@ -172,14 +177,18 @@ def main() -> int:
         ["git", "-C", args.code, "rev-parse", "--short", "HEAD"], capture_output=True,
         text=True, check=False).stdout.strip()
     code = Path(args.code)
-    rows = [measure(work, n, args.repeats if n <= LARGE else args.repeats_large, code)
-            for n in sizes]
-    meta = {"date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "machine": f"{platform.machine()}, nproc {os.cpu_count()}, Python "
-                       f"{platform.python_version()}, {platform.system()} "
-                       f"{platform.release()}",
-            "load": f"{os.getloadavg()[0]:.2f}", "commit": commit or "unknown"}
-    if args.json_out:
+    if args.from_json:
+        kept = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        meta, rows = kept["meta"], kept["rows"]
+    else:
+        meta = {"date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "machine": f"{platform.machine()}, nproc {os.cpu_count()}, Python "
+                           f"{platform.python_version()}, {platform.system()} "
+                           f"{platform.release()}",
+                "load": f"{os.getloadavg()[0]:.2f}", "commit": commit or "unknown"}
+        rows = [measure(work, n, args.repeats if n <= LARGE else args.repeats_large, code)
+                for n in sizes]
+    if args.json_out and not args.from_json:
         Path(args.json_out).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1),
                                        encoding="utf-8")
     lines = [SECTION, "",
@@ -194,7 +203,9 @@ def main() -> int:
              "wall time around it, peak RSS = `ru_maxrss` of that child (`os.wait4`); "
              f"median of {args.repeats} runs up to 100k, of {args.repeats_large} above",
              f"- targets: {TARGET_RECORDS:,} paired records in under {TARGET_SECONDS:.0f} s "
-             "and under 2 GB peak memory, growing linearly", ""]
+             "and under 2 GB peak memory, growing linearly",
+             "- the machine is shared with other jobs (see the load average on 2 cores): wall "
+             "time includes waiting for a core, CPU time does not", ""]
     lines += table(rows)
     lines += ["", *verdicts(rows)]
     if args.before:
