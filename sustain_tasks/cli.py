@@ -498,7 +498,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 # -- score -----------------------------------------------------------------------------------
 
 def cmd_score(args: argparse.Namespace) -> int:
-    """``sustain score``: SustainScore per (model, task) from lm-eval outputs and Inspect logs.
+    """``sustain score``: SustainScore per (model, task, protocol) from lm-eval outputs and
+    Inspect logs.
+
+    Protocol = mode and k, kinds, seed: runs of different protocols are reported side by side
+    (a retest/placebo run joins the self-mode report of its k, kinds and seed). An incomplete
+    run (an Inspect log not ``success`` or missing samples; an lm-eval samples file shorter
+    than its results file's ``n-samples``) is never chosen over a complete run of the same
+    protocol; scored alone, it is reported with ``complete`` false.
 
     ``S`` is never widened or narrowed silently: plain-correct items without a constrained
     record are left out of it by definition, and a warning (and the JSON field
@@ -705,9 +712,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "score", help="SustainScore from lm-eval outputs and Inspect logs",
         description="Read lm-eval output folders/samples files and Inspect logs (any mix), "
-                    "pair the variants by (model, task, sample id) and report the metrics "
-                    "per (model, task). Inspect logs run with --epochs are scored on epoch 1 "
-                    "only. Retest/placebo retention is measured within the run holding the "
+                    "pair the variants by (model, task, protocol, sample id) and report the "
+                    "metrics per (model, task, protocol); protocol = mode, k, kinds and seed, "
+                    "and runs of different protocols are reported side by side. An "
+                    "incomplete run (an Inspect log whose status is not success or that "
+                    "lacks samples, an lm-eval samples file shorter than its results file "
+                    "counts) is never chosen over a complete one and, scored alone, is "
+                    "marked complete: false. Inspect logs run with --epochs are scored on "
+                    "epoch 1 only. Retest/placebo retention is measured within the run holding the "
                     "control, over its own plain-correct items. McNemar p is given in "
                     "reference mode only (in self mode the constrained variant runs only on "
                     "plain-correct items). Breakdowns by kind and category count an item "
@@ -715,7 +727,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "item's constraints satisfied).")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--format", choices=("table", "json", "csv", "md"), default="table",
-                   help="json: one object per (model, task) per line")
+                   help="json: one object per (model, task, protocol) per line")
     p.add_argument("--out", default=None, metavar="FILE", help="write here instead of stdout")
     p.add_argument("--plot", default=None, metavar="FILE.png",
                    help="bar chart of SustainScore (needs the 'plot' extra)")

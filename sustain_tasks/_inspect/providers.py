@@ -22,7 +22,8 @@ the sample store, then from the active sample's metadata (``task``, ``item_id``)
 from the prompt itself (the item whose question appears in it; the constraint header or a
 placebo sentence for the variant).
 
-Both providers count tokens as whitespace-separated words: no tokenizer is ever loaded.
+Both providers count tokens as whitespace-separated words: no tokenizer is ever loaded. Lone
+surrogates in an answer are replaced with U+FFFD (no log writer can encode them).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from sustain_tasks.benchmarks.data import resolve_data_dir
 from sustain_tasks.errors import SustainError, SustainInputError
 from sustain_tasks.protocol import Variant
 from sustain_tasks.records import read_outputs_file
+from sustain_tasks.unicode import replace_lone_surrogates
 
 from .context import Request, active_request, graded_variant, variant_from_prompt
 from .dataset import ItemIndex, item_index
@@ -197,6 +199,7 @@ class SustainModelAPI(ModelAPI):
                 text = self._replay(self.book, request, prompt, variant)
             else:
                 text = self._reference(request, prompt).reference
+        text = replace_lone_surrogates(text)  # no log or samples writer can encode them
         output = ModelOutput.from_content(model=self.model_name, content=text)
         input_tokens, output_tokens = count_words(prompt), count_words(text)
         output.usage = ModelUsage(input_tokens=input_tokens, output_tokens=output_tokens,

@@ -14,6 +14,8 @@ Both find the item from the request's document when it is a sustain document (``
 arguments: ``model`` (the name lm-eval uses for the output folder), ``data_dir``, ``tasks``
 (benchmarks to search by prompt, ``|``-separated); lm-eval's own extra arguments (batch size,
 device, ...) are accepted and ignored. Generation stops at the request's ``until`` strings.
+Lone surrogates in an answer (a recorded output may hold one: ``"\\ud800"`` is valid JSON)
+are replaced with U+FFFD, since lm-eval cannot write them to its samples file.
 
 Importing this module imports lm-eval; :func:`register_models` registers lazy placeholders
 instead, so registering costs nothing until a model is used.
@@ -33,6 +35,7 @@ from sustain_tasks.errors import SustainInputError
 from sustain_tasks.lm_eval import exit_on_input_error
 from sustain_tasks.lm_eval.lookup import Match, PromptIndex
 from sustain_tasks.records import OutputRecord, read_outputs_file
+from sustain_tasks.unicode import replace_lone_surrogates
 
 __all__ = ["ReferenceLM", "ReplayLM", "cut_at_stop"]
 
@@ -93,7 +96,8 @@ class _OfflineLM(LM):  # type: ignore[misc]
             prompt, gen_kwargs = request.args[0], request.args[1]
             text = self.answer(self.match(prompt, getattr(request, "doc", None)), prompt)
             until = gen_kwargs.get("until") if isinstance(gen_kwargs, Mapping) else None
-            out.append(cut_at_stop(text, until))
+            # lm-eval cannot write a lone surrogate to its samples file (it stops there)
+            out.append(replace_lone_surrogates(cut_at_stop(text, until)))
         return out
 
     def loglikelihood(self, requests: list[Any], disable_tqdm: bool = False) -> list[Any]:

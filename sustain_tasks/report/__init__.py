@@ -2,7 +2,8 @@
 
 - :mod:`~sustain_tasks.report.stats`: Wilson intervals, exact McNemar, paired bootstrap.
 - :mod:`~sustain_tasks.report.readers`: lm-eval samples files and Inspect logs → rows.
-- :mod:`~sustain_tasks.report.score`: rows → one :class:`TaskReport` per (model, task), with
+- :mod:`~sustain_tasks.report.score`: rows → one :class:`TaskReport` per (model, task,
+  protocol), an incomplete run never in place of a complete one, with
   breakdowns by constraint kind, category and item metadata (MATH-500 level and subject,
   HotpotQA type).
 - :mod:`~sustain_tasks.report.formats`: table, Markdown, CSV, JSON Lines, plot.
@@ -10,7 +11,7 @@
 
 from __future__ import annotations
 
-from sustain_tasks.report.readers import ReadResult, SampleRow, read_rows
+from sustain_tasks.report.readers import Protocol, ReadResult, RunInfo, SampleRow, read_rows
 from sustain_tasks.report.score import (
     TaskReport,
     compare_models,
@@ -31,8 +32,10 @@ from sustain_tasks.report.stats import (
 __all__ = [
     "BootstrapResult",
     "Mean",
+    "Protocol",
     "Rate",
     "ReadResult",
+    "RunInfo",
     "SampleRow",
     "TaskReport",
     "compare_models",

@@ -7,6 +7,7 @@ import io
 import json
 import math
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,11 @@ CSV_FIELDS = (
     "adjusted_interference",
     "n_plain_f1", "plain_f1", "n_constrained_f1", "constrained_f1", "n_sustain_f1",
     "sustain_f1",
+    "k", "kinds", "seed", "constraints_file", "complete",
 )
-"""Columns of ``--format csv`` (breakdowns are in the JSON output and the tables)."""
+"""Columns of ``--format csv`` (breakdowns are in the JSON output and the tables); the
+protocol (k, kinds, seed, constraints_file) and ``complete`` come last, after the columns
+earlier versions wrote."""
 
 
 def _num(value: float | None, digits: int = 3) -> str:
@@ -72,11 +76,25 @@ def _mean(m: Mean) -> str:
     return "-" if m.value is None else f"{m.value:.3f} (n={m.n})"
 
 
+def _protocol(r: TaskReport) -> str:
+    return r.protocol.label() if r.protocol is not None else "-"
+
+
+def _titles(reports: Sequence[TaskReport]) -> dict[int, str]:
+    """``model / task`` per report, with mode and protocol when a (model, task) has reports
+    of several protocols."""
+    count = Counter((r.model, r.task) for r in reports)
+    return {id(r): r.label + (f" ({r.mode}, {_protocol(r)})" if count[(r.model, r.task)] > 1
+                              else "") for r in reports}
+
+
 def _main_rows(reports: Sequence[TaskReport]) -> tuple[list[str], list[list[str]]]:
     retest = any(r.retest.n for r in reports)
     placebo = any(r.placebo.n for r in reports)
-    header = ["model", "task", "mode", "n", "plain acc", "constrained acc", "|S|",
-              "SustainScore [95% CI]", "drop", "compliance", "loose", "McNemar p"]
+    incomplete = any(not r.complete for r in reports)
+    header = ["model", "task", "mode", "protocol", *(["complete"] if incomplete else []),
+              "n", "plain acc", "constrained acc", "|S|", "SustainScore [95% CI]", "drop",
+              "compliance", "loose", "McNemar p"]
     if retest:
         header += ["retest", "adj. interference"]
     if placebo:
@@ -86,7 +104,9 @@ def _main_rows(reports: Sequence[TaskReport]) -> tuple[list[str], list[list[str]
         header += ["plain F1", "constrained F1", "F1 on S"]
     rows = []
     for r in reports:
-        row = [r.model, r.task, r.mode, str(r.n_items), _ci(r.plain), _ci(r.constrained),
+        row = [r.model, r.task, r.mode, _protocol(r),
+               *([("yes" if r.complete else "NO")] if incomplete else []),
+               str(r.n_items), _ci(r.plain), _ci(r.constrained),
                str(r.sustain.n), _ci(r.sustain), _num(r.drop), _ci(r.compliance),
                _num(r.compliance_loose.value), _p(r.mcnemar_p)]
         if retest:
@@ -163,20 +183,37 @@ def _markdown(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _incomplete_note(reports: Sequence[TaskReport], titles: dict[int, str]) -> list[str]:
+    """The lines above the tables saying which reports use incomplete runs."""
+    shown = [r for r in reports if not r.complete]
+    if not shown:
+        return []
+    lines = ["INCOMPLETE (complete = NO): no complete run of the same model, task and protocol "
+             "was found, so these rows are scored from runs that did not finish:"]
+    for r in shown:
+        for run, problems in r.incomplete.items():
+            lines.append(f"- {titles[id(r)]}: {run}: {'; '.join(problems)}")
+    return lines
+
+
 def _document(reports: Sequence[TaskReport], table: Callable[[list[str], list[list[str]]], str],
-              heading: Callable[[str], str]) -> str:
-    parts = [table(*_main_rows(reports))]
+              heading: Callable[[str], str], note: Callable[[list[str]], str]) -> str:
+    titles = _titles(reports)
+    notice = _incomplete_note(reports, titles)
+    parts = [note(notice)] if notice else []
+    parts.append(table(*_main_rows(reports)))
     for r in reports:
+        title = titles[id(r)]
         if r.by_kind:
-            parts.append(heading(f"{r.model} / {r.task}: by constraint kind"))
+            parts.append(heading(f"{title}: by constraint kind"))
             parts.append(table(*_breakdown_rows("kind", r.by_kind)))
         if r.by_category:
-            parts.append(heading(f"{r.model} / {r.task}: by category"))
+            parts.append(heading(f"{title}: by category"))
             parts.append(table(*_breakdown_rows("category", r.by_category)))
         for name, groups in r.by_metadata.items():
             if len(groups) < 2:
                 continue  # one group repeats the overall row (e.g. every HotpotQA dev item is hard)
-            parts.append(heading(f"{r.model} / {r.task}: by {name}"))
+            parts.append(heading(f"{title}: by {name}"))
             parts.append(table(*_metadata_rows(name, groups)))
     graded = [r for r in reports if r.grader]
     if graded:
@@ -193,7 +230,7 @@ def _document(reports: Sequence[TaskReport], table: Callable[[list[str], list[li
 
 def render_table(reports: Sequence[TaskReport]) -> str:
     """Aligned plain-text tables."""
-    return _document(reports, _aligned, lambda title: title)
+    return _document(reports, _aligned, lambda title: title, "\n".join)
 
 
 def _csv(reports: Sequence[TaskReport]) -> str:
@@ -202,7 +239,8 @@ def _csv(reports: Sequence[TaskReport]) -> str:
                             lineterminator="\n")
     writer.writeheader()
     for r in reports:
-        writer.writerow({k: ("" if v is None else v) for k, v in r.to_dict().items()})
+        writer.writerow({k: "" if v is None else str(v).lower() if isinstance(v, bool) else v
+                         for k, v in r.to_dict().items()})
     return buf.getvalue()
 
 
@@ -224,7 +262,8 @@ def render(reports: Sequence[TaskReport], fmt: str) -> str:
     if fmt == "csv":
         return _csv(reports)
     if fmt == "md":
-        return _document(reports, _markdown, lambda title: f"### {title}")
+        return _document(reports, _markdown, lambda title: f"### {title}",
+                         lambda lines: "\n".join([f"**{lines[0]}**", "", *lines[1:]]))
     if fmt == "table":
         return render_table(reports)
     raise ValueError(f"unknown format {fmt!r}; choose from {FORMATS}")
@@ -247,7 +286,8 @@ def write_plot(reports: Sequence[TaskReport], path: str | Path) -> None:
     import matplotlib.pyplot as plt
 
     shown = [r for r in reports if r.sustain.value is not None]
-    labels = [f"{r.model}\n{r.task}" for r in shown]
+    titles = _titles(shown)
+    labels = [titles[id(r)].replace(" / ", "\n", 1) for r in shown]
     values = [r.sustain.value or 0.0 for r in shown]
     lows = [v - (r.sustain.ci_low or 0.0) for v, r in zip(values, shown, strict=True)]
     highs = [(r.sustain.ci_high or 0.0) - v for v, r in zip(values, shown, strict=True)]

@@ -18,20 +18,46 @@ Any mix of inputs is accepted; each path may be a file or a folder (searched rec
 
 Files of other tasks are skipped with a warning; malformed files raise
 :class:`SustainInputError` naming the file, the line or sample, and the field.
+
+Each row carries its run's :class:`RunInfo`: the protocol (mode, k, kinds, seed: Inspect's
+task arguments; for lm-eval, the ``--metadata`` the constrained task got, from the results
+file, or the constraints file of a self-mode run) and whether the run is complete. A run is
+incomplete when
+
+- an Inspect log's status is not ``success`` (``started`` for a killed run), or it holds
+  fewer samples of epoch 1 than the run was started on (the sample ids in its header: the
+  dataset cut by ``--limit`` / ``--sample-id``);
+- an lm-eval samples file holds fewer docs than ``n-samples`` → ``effective`` of its task in
+  the results file, or fewer lines than those docs times the filters its config lists
+  (lm-eval writes a samples file line by line and, when one line cannot be encoded, e.g. an
+  output holding a lone surrogate, stops there and still exits 0), ends in a line cut off in
+  the middle (left out), or is missing although the results file counts docs for it.
+
+The reader warns about each; which runs are scored is decided in
+:mod:`~sustain_tasks.report.score` (an incomplete run never in place of a complete one).
+
+Inputs are streamed: a samples file is read line by line and an ``.eval`` log sample by
+sample, and each item keeps only a slim :class:`SampleRow` per variant (equal strings,
+constraint id tuples and metadata shared between rows; of the item's metadata only the fields
+the report breaks its task down by). A samples-file line of another filter than
+``flexible-extract`` is parsed only when its doc has no ``flexible-extract`` line.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
 import re
+import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from types import MappingProxyType
+from typing import Any, Generic, Literal, TypeVar, cast
 
 from sustain_tasks.errors import MissingDependencyError, SustainInputError
 from sustain_tasks.protocol import VARIANTS, Variant
@@ -46,12 +72,16 @@ from sustain_tasks.records import (
 __all__ = [
     "FileKind",
     "LmEvalRun",
+    "Protocol",
     "ReadResult",
+    "RunInfo",
     "SampleRow",
     "Scalar",
     "classify",
     "discover",
+    "kinds_label",
     "lmeval_run_info",
+    "metadata_breakdowns",
     "read_inspect_log",
     "read_lmeval_samples",
     "read_plain_outputs",
@@ -75,9 +105,105 @@ _INSPECT_META_KEYS = frozenset({"task", "item_id"})
 """Keys the Inspect tasks add to a sample's metadata beside the item's own."""
 
 
+def kinds_label(kinds: Any) -> str | None:
+    """A constraint selection (``kinds`` task argument or metadata: a list or a
+    comma-separated string) as one canonical string; None for the benchmark's default."""
+    if kinds is None:
+        return None
+    parts = kinds.split(",") if isinstance(kinds, str) else \
+        [str(k) for k in kinds] if isinstance(kinds, list | tuple) else [str(kinds)]
+    text = ",".join(p.strip() for p in parts if p.strip())
+    return text or None
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 @dataclass(frozen=True)
+class Protocol:
+    """What a run measured: its mode and the arguments that change what is measured.
+
+    Runs of different protocols are scored side by side, never one in place of another. A
+    control run (retest, placebo) belongs to the self-mode protocol of its k, kinds and seed,
+    whose items it controls. None means unknown (not recorded by the run).
+
+    Attributes:
+        mode: self, reference, plain, ... (a control run's protocol says self).
+        k: Constraints per item.
+        kinds: The constraint selection (:func:`kinds_label`), None for the default.
+        seed: The extraction seed.
+        constraints: The constraints file of an lm-eval self-mode run (``--metadata
+            constraints_path``), which fixed k, kinds and seed when it was extracted.
+    """
+
+    mode: str | None
+    k: int | None = None
+    kinds: str | None = None
+    seed: int | None = None
+    constraints: str | None = None
+
+    def label(self) -> str:
+        """``k=1, seed=0`` (with ``kinds=...`` and ``constraints=...`` when set); ``-`` when
+        nothing is known."""
+        parts = [f"k={self.k}" if self.k is not None else "",
+                 f"kinds={self.kinds}" if self.kinds is not None else "",
+                 f"seed={self.seed}" if self.seed is not None else "",
+                 f"constraints={Path(self.constraints).name}" if self.constraints else ""]
+        return ", ".join(p for p in parts if p) or "-"
+
+    def order(self) -> tuple[Any, ...]:
+        """A sort key (None first)."""
+        return tuple((v is not None, v if v is not None else 0 if i in (1, 3) else "")
+                     for i, v in enumerate((self.mode, self.k, self.kinds, self.seed,
+                                            self.constraints)))
+
+
+@dataclass(eq=False, slots=True)
+class RunInfo:
+    """What one run was started to do and whether it finished: one Inspect log, or one
+    lm-eval invocation for one benchmark (its plain and constrained samples files share it).
+
+    Attributes:
+        mode: The mode the run was started in (Inspect's ``mode`` task argument; lm-eval:
+            ``self`` when its ``--metadata`` named a constraints file, else ``reference``, when
+            its results file says); None when not recorded (the rows' modes tell).
+        k, kinds, seed, constraints: As in :class:`Protocol`; None when not recorded.
+        problems: Why the run is incomplete (an Inspect log whose status is not ``success``
+            or that holds fewer samples than it was started on; an lm-eval samples file with
+            fewer docs or lines than its results file counts, cut in the middle of a line, or
+            missing); empty when it is complete or nothing says otherwise.
+    """
+
+    mode: str | None = None
+    k: int | None = None
+    kinds: str | None = None
+    seed: int | None = None
+    constraints: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems
+
+
+@dataclass(slots=True)
 class SampleRow:
     """The verdicts of one variant of one item in one run.
+
+    A read of a million items makes two million rows, so a row is small (slots; equal
+    strings, constraint id tuples and metadata mappings are shared between rows) and quick to
+    make. Rows are shared between the groups and breakdowns of a report: treat them as
+    read-only (they are not frozen only because a frozen dataclass takes several times as long
+    to build).
 
     Attributes:
         model: Model name as the harness recorded it.
@@ -99,10 +225,15 @@ class SampleRow:
         created: When the run started, seconds since the epoch (0 when unknown).
         f1: The graded score of this output when the task has one (token F1 for HotpotQA),
             else None.
-        metadata: The item's scalar metadata as the run recorded it (MATH-500: ``subject``,
-            ``level``; HotpotQA: ``type``, ``level``), for breakdowns; empty when unknown.
+        metadata: The item's metadata the report breaks its task down by, as the run
+            recorded it (:func:`metadata_breakdowns`; MATH-500: ``subject``, ``level``;
+            HotpotQA: ``type``, ``level``); empty when unknown. The readers share one
+            mapping between rows with equal metadata: treat it as read-only.
         rule_correct: When a grader model decided this verdict (Inspect ``-T grader=model``),
             the rule-based verdict it replaced; None when the rules decided.
+        run_info: What the run was started to do and whether it finished, shared by its
+            rows; None when unknown (then the row's ``mode`` tells the protocol and the run
+            counts as complete).
     """
 
     model: str
@@ -122,6 +253,90 @@ class SampleRow:
     f1: float | None = None
     metadata: Mapping[str, Scalar] = field(default_factory=dict)
     rule_correct: bool | None = None
+    run_info: RunInfo | None = None
+
+
+def metadata_breakdowns(task: str) -> tuple[str, ...]:
+    """The item metadata fields the report breaks ``task``'s metrics down by (difficulty and
+    kind of problem), as the benchmark declares them (``Benchmark.breakdowns``); none for a
+    task this installation does not know. Items whose run did not record a field are left out
+    of its breakdown."""
+    from sustain_tasks.benchmarks import BENCHMARKS, get_benchmark
+
+    if task not in BENCHMARKS:
+        return ()
+    return get_benchmark(task).breakdowns
+
+
+_NO_METADATA: Mapping[str, Scalar] = MappingProxyType({})
+_MISSING = object()
+_MAX_SHARED_METADATA = 4096
+
+
+class _Shared:
+    """Equal values shared between the rows of one read: constraint id tuples, their
+    categories and item metadata mappings (sample ids go through :func:`sys.intern`), so that a
+    million items hold each distinct value once rather than once per row."""
+
+    __slots__ = ("_categories", "_kinds", "_metadata", "lmeval_files", "runs")
+
+    def __init__(self) -> None:
+        self.runs: dict[tuple[str, str], RunInfo] = {}
+        """(run id, task) → the run's :class:`RunInfo`, shared by the files of one run."""
+        self.lmeval_files: dict[tuple[str, str], tuple[LmEvalRun, Path]] = {}
+        """(run id, task) → an lm-eval run and one of its samples files that was read."""
+        self._kinds: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._categories: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._metadata: dict[tuple[tuple[Any, ...], tuple[type, ...]], Mapping[str, Scalar]] = {}
+
+    def kinds(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        if not kinds:
+            return ()
+        found = self._kinds.get(kinds)
+        if found is None:
+            found = self._kinds[kinds] = tuple(sys.intern(k) for k in kinds)
+        return found
+
+    def categories(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        if not kinds:
+            return ()
+        found = self._categories.get(kinds)
+        if found is None:
+            found = self._categories[kinds] = tuple(
+                sys.intern(c) for c in _categories(kinds))
+        return found
+
+    def kinds_of(self, records: Any, *, path: Path, line: int | None,
+                 field: str) -> tuple[str, ...]:
+        """The constraint ids of a list of constraint records (validated)."""
+        if type(records) is list:
+            try:
+                found = self._kinds.get(tuple([r["kind"] for r in records]))
+            except (TypeError, KeyError):  # not records: _kinds_of names the problem
+                found = None
+            if found is not None:  # a tuple already validated
+                return found
+        return self.kinds(_kinds_of(records, path=path, line=line, field=field))
+
+    def item_metadata(self, value: Any, keep: tuple[str, ...], *, path: Path,
+                      line: int | None, field: str,
+                      skip: frozenset[str] = frozenset()) -> Mapping[str, Scalar]:
+        """:func:`_item_metadata` restricted to ``keep``, one mapping per distinct value."""
+        key: tuple[tuple[Any, ...], tuple[type, ...]] | None = None
+        if keep and type(value) is dict:
+            values = tuple([value.get(k, _MISSING) for k in keep])
+            key = (values, tuple([v.__class__ for v in values]))
+            try:
+                found = self._metadata.get(key)
+            except TypeError:  # a list or an object: never kept, but not hashable either
+                key = found = None
+            if found is not None:
+                return found
+        metadata = _item_metadata(value, path=path, line=line, field=field, skip=skip,
+                                  keep=keep) or _NO_METADATA
+        if key is not None and len(self._metadata) < _MAX_SHARED_METADATA:
+            self._metadata[key] = metadata
+        return metadata
 
 
 @dataclass
@@ -241,11 +456,17 @@ def discover(paths: Sequence[str | Path]) -> list[tuple[FileKind, Path]]:
 
 def _flag(value: Any, *, path: Path, line: int | None, field: str) -> bool | None:
     """A 0/1 verdict: None stays None; booleans and the numbers 0 and 1 are accepted."""
-    if value is None:
+    kind = value.__class__
+    if kind is float or kind is int:  # the common case first (bool is not int here)
+        if value == 1:
+            return True
+        if value == 0:
+            return False
+    elif value is None:
         return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
+    elif kind is bool:
+        return cast(bool, value)
+    elif isinstance(value, int | float) and value in (0, 1):
         return bool(value)
     raise SustainInputError(f"expected 0 or 1 (or true/false), got {value!r}", path=path,
                             line=line, field=field)
@@ -259,8 +480,9 @@ def _kinds_of(records: Any, *, path: Path, line: int | None, field: str) -> tupl
                                 field=field)
     kinds = []
     for i, record in enumerate(records):
-        kind = record.get("kind") if isinstance(record, Mapping) else None
-        if not isinstance(kind, str) or not kind:
+        kind = record.get("kind") if type(record) is dict or isinstance(record, Mapping) \
+            else None
+        if type(kind) is not str or not kind:
             raise SustainInputError("missing or non-string constraint id", path=path, line=line,
                                     field=f"{field}[{i}].kind")
         kinds.append(kind)
@@ -282,17 +504,21 @@ def _graded(value: Any, *, path: Path, line: int | None, field: str) -> float | 
 
 
 def _item_metadata(value: Any, *, path: Path, line: int | None, field: str,
-                   skip: frozenset[str] = frozenset()) -> dict[str, Scalar]:
+                   skip: frozenset[str] = frozenset(),
+                   keep: Collection[str] | None = None) -> dict[str, Scalar]:
     """The scalar entries of an item's metadata (lists and objects, e.g. HotpotQA's context
-    paragraphs, are left out); None means none was recorded."""
+    paragraphs, are left out), only the keys in ``keep`` when given; None means none was
+    recorded."""
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise SustainInputError(f"expected an object, got {type(value).__name__}", path=path,
                                 line=line, field=field)
     out: dict[str, Scalar] = {}
+    if keep is not None and len(keep) < len(value):  # look up the few keys kept
+        value = {key: value[key] for key in keep if key in value}
     for key, item in value.items():
-        if not isinstance(key, str) or key in skip:
+        if not isinstance(key, str) or key in skip or (keep is not None and key not in keep):
             continue
         if isinstance(item, float) and not math.isfinite(item):
             continue
@@ -342,6 +568,8 @@ class LmEvalRun:
     run_id: str = ""
     """Identifies the invocation: the results file, else the folder and date stamp shared by
     its samples files."""
+    results: Mapping[str, Any] | None = None
+    """The results file's object, when there is one."""
 
 
 def _arg_pairs(model_args: Any) -> dict[str, str]:
@@ -421,6 +649,7 @@ def lmeval_run_info(samples_path: Path) -> LmEvalRun:
         results_file = candidates[0] if candidates else None
     model: str | None = None
     created = _parse_date(date) if date else 0.0
+    results: Any = None
     if results_file is not None:
         try:
             results = json.loads(results_file.read_text(encoding="utf-8"))
@@ -442,50 +671,175 @@ def lmeval_run_info(samples_path: Path) -> LmEvalRun:
         run_id = str(samples_path.parent / f"samples_*_{date}.jsonl")
     else:
         run_id = str(samples_path)
-    return LmEvalRun(model or samples_path.parent.name, created, results_file, run_id)
+    return LmEvalRun(model or samples_path.parent.name, created, results_file, run_id,
+                     results if isinstance(results, Mapping) else None)
 
 
-def _select_filter(lines: dict[str, tuple[int, dict[str, Any]]]) -> tuple[int, dict[str, Any]]:
-    if PREFERRED_FILTER in lines:
-        return lines[PREFERRED_FILTER]
-    return next(iter(lines.values()))
+class _Failed:
+    """A line that could not be turned into a row, kept until it turns out to be needed."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: SustainInputError) -> None:
+        self.error = error
 
 
-def _lmeval_docs(path: Path, tick: Tick | None
-                 ) -> tuple[dict[str, tuple[int, dict[str, Any]]], list[str]]:
-    """One (line, record) per doc id, choosing the filter line; plus warnings."""
-    per_doc: dict[str, dict[str, tuple[int, dict[str, Any]]]] = {}
+T = TypeVar("T")
+
+
+def _first_line_of(path: Path, sid: str, filt: str) -> int:
+    """The line of the first record for doc ``sid`` and filter ``filt`` (for an error)."""
     for line, record in iter_jsonl(path):
         doc = record.get("doc")
-        if not isinstance(doc, Mapping):
+        if isinstance(doc, Mapping) and "id" in doc and str(doc["id"]) == sid and \
+                str(record.get("filter", "")) == filt:
+            return line
+    return 0
+
+
+_LMEVAL_LINE_START = re.compile(rb'\{"doc_id": (\d+), ')
+"""How lm-eval begins every samples line (``json.dumps`` of a dict whose first key is
+``doc_id``): a line that begins so was written by lm-eval with the default separators."""
+_PREFERRED_MARK = f'"filter": "{PREFERRED_FILTER}"'.encode()
+"""Bytes every line of the preferred filter holds when written so."""
+
+
+_scan_json: Callable[[str, int], tuple[Any, int]] = \
+    json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__, untyped
+
+
+def _parse_line(raw: bytes, *, path: Path, line: int) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8")
+        try:  # the decoder's scanner alone: json.loads adds two regex matches per line
+            record, end = _scan_json(text, 0)
+            if text[end:].strip():
+                raise ValueError("extra data")
+        except (StopIteration, ValueError):  # json.loads says what is wrong, and where
+            record = json.loads(text)
+    except UnicodeDecodeError:
+        raise SustainInputError("not UTF-8 text", path=path, line=line) from None
+    except json.JSONDecodeError as exc:
+        raise SustainInputError(f"malformed JSON ({exc.msg} at column {exc.pos + 1})",
+                                path=path, line=line) from None
+    if not isinstance(record, dict):
+        raise SustainInputError(f"expected a JSON object, got {type(record).__name__}",
+                                path=path, line=line)
+    return record
+
+
+@dataclass
+class _Docs(Generic[T]):
+    """What reading one samples file gave: one value per doc, and what was seen."""
+
+    values: dict[str, T]
+    warnings: list[str]
+    lines: int
+    """Non-blank whole lines (one per doc and filter)."""
+    cut: int | None = None
+    """The number of the last line when it is cut off in the middle (it is left out)."""
+
+
+def _lmeval_docs(path: Path, tick: Tick | None, make: Callable[[int, dict[str, Any], str], T]
+                 ) -> _Docs[T]:
+    """One value per doc id, made by ``make(line, record, sample id)`` from the doc's line of
+    the preferred filter (``flexible-extract``), else from its first line.
+
+    The file is read line by line and only the values are kept, never the records. lm-eval
+    writes the lines of one filter for every doc, then those of the next filter; a line that
+    lm-eval wrote (it begins ``{"doc_id": N, ``) and that is not of the preferred filter is
+    not parsed at all unless its doc turns out to have no preferred line (its position is
+    kept, and it is parsed at the end). ``make`` validates its line; an error on a line that
+    ends up unused is dropped with it.
+    """
+    chosen: dict[str, T | _Failed] = {}
+    seen: dict[str, int] = {}  # doc id -> bit mask of the filters it has a parsed line for
+    bits: dict[str, int] = {}
+    fallback: dict[str, str] = {}  # doc id -> filter of its first line, until a preferred one
+    unparsed: dict[int, tuple[int, int]] = {}  # lm-eval doc_id -> (line, offset), first line
+    preferred_ids: set[int] = set()  # lm-eval doc_ids that have a preferred line
+    lines = 0
+    cut: int | None = None
+
+    def take(line: int, record: dict[str, Any]) -> None:
+        doc = record.get("doc")
+        if type(doc) is not dict and not isinstance(doc, Mapping):
             raise SustainInputError("missing or not an object", path=path, line=line,
                                     field="doc")
         if "id" not in doc:
             raise SustainInputError("missing: sustain docs carry their sample id", path=path,
                                     line=line, field="doc.id")
-        sid = sample_id(doc["id"], path=path, line=line, field="doc.id")
+        sid = doc["id"]
+        sid = sys.intern(sid if type(sid) is str and sid.strip() else
+                         sample_id(sid, path=path, line=line, field="doc.id"))
         filt = record.get("filter", "")
-        filt = filt if isinstance(filt, str) else str(filt)
-        lines = per_doc.setdefault(sid, {})
-        if filt in lines:
+        filt = filt if type(filt) is str else str(filt)
+        bit = bits.get(filt) or bits.setdefault(filt, 1 << len(bits))
+        mask = seen.get(sid, 0)
+        if mask & bit:
             raise SustainInputError(
                 f"duplicate line for doc id {sid!r} and filter {filt!r} (first on line "
-                f"{lines[filt][0]})", path=path, line=line, field="doc.id")
-        lines[filt] = (line, record)
-        if tick is not None:
-            tick()
+                f"{_first_line_of(path, sid, filt)})", path=path, line=line, field="doc.id")
+        seen[sid] = mask | bit
+        if filt == PREFERRED_FILTER:
+            chosen[sid] = make(line, record, sid)
+            fallback.pop(sid, None)
+            doc_id = record.get("doc_id")
+            if isinstance(doc_id, int):
+                preferred_ids.add(doc_id)
+                unparsed.pop(doc_id, None)
+        elif not mask:
+            try:
+                chosen[sid] = make(line, record, sid)
+            except SustainInputError as exc:
+                chosen[sid] = _Failed(exc)
+            fallback[sid] = filt
+
+    try:
+        with path.open("rb") as fh:
+            offset = 0
+            for line, raw in enumerate(fh, 1):
+                start, offset = offset, offset + len(raw)
+                if not raw.endswith(b"\n"):  # the last line: whole, or cut off mid-line
+                    try:
+                        record = _parse_line(raw, path=path, line=line)
+                    except SustainInputError:
+                        if raw.strip():
+                            cut = line
+                        break
+                    lines += 1
+                    take(line, record)
+                    continue
+                head = None if _PREFERRED_MARK in raw else _LMEVAL_LINE_START.match(raw)
+                if head is not None:
+                    lines += 1
+                    doc_id = int(head[1])
+                    if doc_id not in preferred_ids and doc_id not in unparsed:
+                        unparsed[doc_id] = (line, start)
+                elif raw.strip():
+                    lines += 1
+                    take(line, _parse_line(raw, path=path, line=line))
+                else:
+                    continue
+                if tick is not None:
+                    tick()
+            for line, start in unparsed.values():
+                fh.seek(start)
+                take(line, _parse_line(fh.readline(), path=path, line=line))
+    except OSError as exc:
+        raise SustainInputError(f"cannot read: {exc}", path=path) from None
+    values: dict[str, T] = {}
+    for sid, value in chosen.items():
+        if isinstance(value, _Failed):
+            raise value.error
+        values[sid] = value
     warnings: list[str] = []
-    chosen: dict[str, tuple[int, dict[str, Any]]] = {}
-    other: Counter[str] = Counter()
-    for sid, lines in per_doc.items():
-        if PREFERRED_FILTER not in lines:
-            other[next(iter(lines))] += 1
-        chosen[sid] = _select_filter(lines)
-    if other:
+    if fallback:
+        other = Counter(fallback.values())
         used = ", ".join(f"'{f}'" for f in sorted(other))
         warnings.append(f"{path}: {sum(other.values())} doc(s) have no '{PREFERRED_FILTER}' "
                         f"line; scored from their first filter line ({used})")
-    return chosen, warnings
+    return _Docs(values, warnings, lines, cut)
 
 
 def _lmeval_correct(record: Mapping[str, Any], *, path: Path, line: int) -> bool:
@@ -506,8 +860,10 @@ def _lmeval_correct(record: Mapping[str, Any], *, path: Path, line: int) -> bool
     return verdict
 
 
-def read_lmeval_samples(path: Path, tick: Tick | None = None) -> ReadResult:
-    """Rows from one lm-eval samples file (one per doc)."""
+def read_lmeval_samples(path: Path, tick: Tick | None = None, *,
+                        shared: _Shared | None = None) -> ReadResult:
+    """Rows from one lm-eval samples file (one per doc), read line by line; ``shared`` is
+    the :class:`_Shared` of a read of several files."""
     result = ReadResult(files=[str(path)])
     match = _SAMPLES_RE.match(path.name)
     parsed = split_lmeval_task(match["task"]) if match else None
@@ -517,16 +873,27 @@ def read_lmeval_samples(path: Path, tick: Tick | None = None) -> ReadResult:
         return result
     task, variant = parsed
     run = lmeval_run_info(path)
-    docs, warnings = _lmeval_docs(path, tick)
-    result.warnings.extend(warnings)
-    for sid, (line, record) in docs.items():
+    shared = shared or _Shared()
+    model, run_id, harness = sys.intern(run.model), sys.intern(run.run_id), "lm-eval"
+    keep = metadata_breakdowns(task)
+    info = shared.runs.get((run_id, task))
+    if info is None:
+        info = shared.runs[(run_id, task)] = _lmeval_run_info(run, task)
+    shared.lmeval_files[(run_id, task)] = (run, path)
+
+    constrained = variant == "constrained"
+    created = run.created
+
+    def make(line: int, record: dict[str, Any], sid: str) -> SampleRow:
         doc = record["doc"]
-        correct = _lmeval_correct(record, path=path, line=line)
+        acc = record.get("acc")
+        correct = acc == 1 if acc.__class__ is float and (acc == 1 or acc == 0) else \
+            _lmeval_correct(record, path=path, line=line)
         compliant = compliant_loose = None
         kinds: tuple[str, ...] = ()
         mode = None
         n_constraints: int | None = None
-        if variant == "constrained":
+        if constrained:
             if doc.get("constraints") is None:
                 raise SustainInputError("missing: a constrained doc carries the constraints "
                                         "inserted into its prompt", path=path, line=line,
@@ -542,20 +909,91 @@ def read_lmeval_samples(path: Path, tick: Tick | None = None) -> ReadResult:
             if compliant_loose is None and "compliance_loose" in record:
                 raise SustainInputError("null: expected 0 or 1", path=path, line=line,
                                         field="compliance_loose")
-            kinds = _kinds_of(doc.get("constraints"), path=path, line=line,
-                              field="doc.constraints")
+            kinds = shared.kinds_of(doc["constraints"], path=path, line=line,
+                                    field="doc.constraints")
             n_constraints = len(kinds)
             source = doc.get("constraint_source")
-            mode = source if isinstance(source, str) and source else None
-        result.rows.append(SampleRow(
-            model=run.model, task=task, sample_id=sid, variant=variant, correct=correct,
-            compliant=compliant, compliant_loose=compliant_loose, kinds=kinds,
-            categories=_categories(kinds), n_constraints=n_constraints, mode=mode,
-            harness="lm-eval", run=run.run_id, created=run.created,
-            f1=_graded(record.get("f1"), path=path, line=line, field="f1"),
-            metadata=_item_metadata(doc.get("metadata"), path=path, line=line,
-                                    field="doc.metadata")))
+            mode = sys.intern(source) if isinstance(source, str) and source else None
+        f1 = record.get("f1")
+        return SampleRow(
+            model, task, sid, variant, correct, compliant, compliant_loose, kinds,
+            shared.categories(kinds), n_constraints, mode, harness, run_id, created,
+            None if f1 is None else _graded(f1, path=path, line=line, field="f1"),
+            shared.item_metadata(doc.get("metadata"), keep, path=path, line=line,
+                                 field="doc.metadata"), None, info)
+
+    docs = _lmeval_docs(path, tick, make)
+    result.warnings.extend(docs.warnings)
+    result.rows.extend(docs.values.values())
+    problem = _lmeval_file_problem(docs, run.results, match["task"] if match else "")
+    if problem:
+        info.problems.append(f"{path.name}: {problem}")
+        result.warnings.append(f"{path}: {problem}: an incomplete run; {_INCOMPLETE_USE}")
     return result
+
+
+_INCOMPLETE_USE = ("it is scored only when no complete run of the same model, task and "
+                   "protocol is found")
+
+
+def _lmeval_run_info(run: LmEvalRun, bench: str) -> RunInfo:
+    """The protocol of an lm-eval invocation for ``bench``, from its results file: the
+    ``--metadata`` the constrained task got (``constraints_path``: self mode; else reference
+    mode with ``k``, ``kinds`` and ``seed``, defaults 1, the benchmark's, 0)."""
+    info = RunInfo()
+    configs = run.results.get("configs") if run.results is not None else None
+    if not isinstance(configs, Mapping):
+        return info
+    for variant in ("constrained", "placebo", "retest"):
+        config = configs.get(f"sustain_{bench}_{variant}")
+        if not isinstance(config, Mapping):
+            continue
+        metadata = config.get("metadata")
+        metadata = metadata if isinstance(metadata, Mapping) else {}
+        constraints = metadata.get("constraints_path")
+        if isinstance(constraints, str) and constraints:
+            info.mode, info.constraints = "self", constraints
+        elif variant == "constrained":
+            info.mode = "reference"
+            info.k = _int_or_none(metadata.get("k", 1))
+            info.kinds = kinds_label(metadata.get("kinds"))
+            info.seed = _int_or_none(metadata.get("seed", 0))
+        break
+    return info
+
+
+def _lmeval_counts(results: Mapping[str, Any] | None, name: str
+                   ) -> tuple[int | None, int | None]:
+    """The docs lm-eval ran for task ``name`` (``n-samples`` → ``effective``) and the filters
+    its config lists, from a results file; None when it does not say."""
+    if results is None:
+        return None, None
+    counts = results.get("n-samples")
+    count = counts.get(name) if isinstance(counts, Mapping) else None
+    effective = _int_or_none(count.get("effective")) if isinstance(count, Mapping) else None
+    configs = results.get("configs")
+    config = configs.get(name) if isinstance(configs, Mapping) else None
+    filters = config.get("filter_list") if isinstance(config, Mapping) else None
+    n_filters = len(filters) if isinstance(filters, list) and filters else None
+    return effective, n_filters
+
+
+def _lmeval_file_problem(docs: _Docs[Any], results: Mapping[str, Any] | None, name: str
+                         ) -> str | None:
+    """Why a samples file is incomplete (lm-eval can stop writing one half way and still
+    exit 0, e.g. when an output cannot be encoded), or None."""
+    problems = []
+    if docs.cut is not None:
+        problems.append(f"cut off in the middle of line {docs.cut}")
+    effective, n_filters = _lmeval_counts(results, name)
+    if effective is not None:
+        if len(docs.values) < effective:
+            problems.append(f"holds {len(docs.values)} of the {effective} docs its results "
+                            "file counts")
+        elif n_filters is not None and docs.lines < effective * n_filters:
+            problems.append(f"holds {docs.lines} of the {effective * n_filters} lines its "
+                            f"results file counts ({effective} docs × {n_filters} filters)")
+    return "; ".join(problems) or None
 
 
 # -- Inspect ---------------------------------------------------------------------------------
@@ -578,16 +1016,103 @@ def _inspect_header(path: Path) -> Any:
                                 path=path) from None
 
 
-def _inspect_samples(path: Path, exclude: set[str]) -> list[Any]:
-    """Every sample of a log (one read of the whole file: much faster than sample by sample;
-    bulky fields the report does not need are left out)."""
+_LATER_EPOCH_EXCLUDE = frozenset({"events", "store", "messages", "attachments", "output",
+                                  "scores", "metadata", "model_usage"})
+"""Samples of epochs after the first are only counted: leave out nearly everything."""
+
+
+class _EvalLogReader:
+    """Reads the samples of one ``.eval`` log one at a time through a single zip reader
+    (``read_eval_log_sample_async`` with Inspect's ``AsyncZipReader``: the zip's directory is
+    read once). When that part of Inspect is not importable (its module paths are internal)
+    or an event loop is already running, falls back to the public ``read_eval_log_sample``,
+    which opens the log again for each sample."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        try:
+            asyncio.get_running_loop()
+            return
+        except RuntimeError:
+            pass
+        try:
+            from inspect_ai._util.async_zip import AsyncZipReader
+            from inspect_ai._util.asyncfiles import AsyncFilesystem
+        except ImportError:  # pragma: no cover - another Inspect version
+            return
+        loop = asyncio.new_event_loop()
+        try:
+            self._fs = AsyncFilesystem()
+            loop.run_until_complete(self._fs.__aenter__())
+            self._reader = AsyncZipReader(self._fs, self.path)
+        except Exception:
+            loop.close()
+            raise
+        self._loop = loop
+
+    def read(self, sid: str | int, epoch: int, exclude: Collection[str]) -> Any:
+        """One sample; IndexError when the log does not hold it."""
+        from inspect_ai.log import read_eval_log_sample, read_eval_log_sample_async
+
+        if self._loop is None:
+            return read_eval_log_sample(self.path, sid, epoch, resolve_attachments=True,
+                                        exclude_fields=set(exclude))
+        return self._loop.run_until_complete(read_eval_log_sample_async(
+            self.path, sid, epoch, resolve_attachments=True, exclude_fields=set(exclude),
+            reader=self._reader))
+
+    def close(self) -> None:
+        if self._loop is not None:
+            try:
+                self._loop.run_until_complete(self._fs.__aexit__(None, None, None))
+            finally:
+                self._loop.close()
+                self._loop = None
+
+
+def _inspect_samples(path: Path, header: Any, exclude: set[str]) -> Iterator[Any]:
+    """The samples of a log, one at a time (bulky fields the report does not need left out).
+
+    ``.eval`` logs are read sample by sample, in the order of the ids the header lists, epoch
+    by epoch (samples the log does not hold, as in an unfinished run, are skipped), so memory
+    stays at one sample whatever the size of the log; samples of epochs after the first carry
+    only their id and epoch. A ``.json`` log is one JSON document and is read whole.
+    """
+    ids = getattr(getattr(header.eval, "dataset", None), "sample_ids", None)
+    if not path.name.endswith(".eval") or ids is None:
+        yield from _inspect_samples_whole(path, exclude)
+        return
+    epochs = int(getattr(header.eval.config, "epochs", None) or 1)
+    try:
+        reader = _EvalLogReader(path)
+    except Exception as exc:
+        raise SustainInputError(f"unreadable Inspect log ({type(exc).__name__}: {exc})",
+                                path=path) from None
+    try:
+        for sid in ids:
+            for epoch in range(1, epochs + 1):
+                try:
+                    sample = reader.read(sid, epoch,
+                                         exclude if epoch == 1 else _LATER_EPOCH_EXCLUDE)
+                except IndexError:
+                    continue
+                except Exception as exc:  # any failure means the log is unreadable
+                    raise SustainInputError(f"unreadable Inspect log ({type(exc).__name__}: "
+                                            f"{exc})", path=path) from None
+                yield sample
+    finally:
+        reader.close()
+
+
+def _inspect_samples_whole(path: Path, exclude: set[str]) -> Iterator[Any]:
     read_eval_log = _inspect_api()
     try:
         log = read_eval_log(str(path), exclude_fields=exclude, resolve_attachments=True)
     except Exception as exc:  # any failure means the log is unreadable
         raise SustainInputError(f"unreadable Inspect log ({type(exc).__name__}: {exc})",
                                 path=path) from None
-    return list(log.samples or [])
+    yield from log.samples or []
 
 
 def _created(text: Any) -> float:
@@ -606,6 +1131,41 @@ def _status_warning(path: Path, header: Any) -> str | None:
     return None
 
 
+def _inspect_expected(header: Any) -> int | None:
+    """How many samples (of epoch 1) the run was started on: the sample ids its header
+    lists, else the dataset's size cut by ``--limit`` / ``--sample-id``; None if unknown."""
+    dataset = getattr(header.eval, "dataset", None)
+    ids = getattr(dataset, "sample_ids", None)
+    if ids is not None:
+        return len(ids)
+    size = getattr(dataset, "samples", None)
+    if not isinstance(size, int):
+        return None
+    config = getattr(header.eval, "config", None)
+    chosen = getattr(config, "sample_id", None)
+    if chosen is not None:
+        return min(size, len(chosen) if isinstance(chosen, list) else 1)
+    limit = getattr(config, "limit", None)
+    if isinstance(limit, int):
+        return min(size, limit)
+    if isinstance(limit, tuple | list) and len(limit) == 2:
+        return max(0, min(size, int(limit[1])) - int(limit[0]))
+    return size
+
+
+def _inspect_problem(header: Any, found: int) -> str | None:
+    """Why a log is incomplete (its status is not ``success``, or it holds fewer samples of
+    epoch 1 than the run was started on), or None."""
+    problems = []
+    status = getattr(header, "status", "success")
+    if status != "success":
+        problems.append(f"log status is '{status}'")
+    expected = _inspect_expected(header)
+    if expected is not None and found < expected:
+        problems.append(f"{found} of {expected} samples")
+    return ", ".join(problems) or None
+
+
 def _rule_verdict(meta: Mapping[str, Any], key: str, *, field: str, path: Path) -> bool | None:
     """The rule-based verdict a grader replaced (``Score.metadata[key]``), if one did."""
     record = meta.get(key)
@@ -617,37 +1177,48 @@ def _rule_verdict(meta: Mapping[str, Any], key: str, *, field: str, path: Path) 
     return bool(record["rule_correct"])
 
 
-def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
-    """Rows from one Inspect log (one per sample and variant that ran)."""
+def read_inspect_log(path: Path, tick: Tick | None = None, *,
+                     shared: _Shared | None = None) -> ReadResult:
+    """Rows from one Inspect log (one per sample and variant that ran), read sample by
+    sample; ``shared`` is the :class:`_Shared` of a read of several files."""
     result = ReadResult(files=[str(path)])
     header = _inspect_header(path)
     raw_task = str(header.eval.task)
     if not raw_task.rpartition("/")[2].startswith("sustain_"):
         result.warnings.append(f"{path}: task '{raw_task}' is not a sustain task; skipped")
         return result
-    task = normalise_task(raw_task)
+    task = sys.intern(normalise_task(raw_task))
+    shared = shared or _Shared()
+    keep = metadata_breakdowns(task)
+    run_id = sys.intern(str(path))
     model = str(header.eval.model)
     if model == "sustain/replay":
         model_args = getattr(header.eval, "model_args", None) or {}
         model = replay_label(model, model_args.get("outputs")
                              if isinstance(model_args, Mapping) else None)
     task_args = header.eval.task_args or {}
-    run_mode = task_args.get("mode") if isinstance(task_args, Mapping) else None
+    task_args = task_args if isinstance(task_args, Mapping) else {}
+    run_mode = task_args.get("mode")
+    model = sys.intern(model)
     created = _created(header.eval.created)
-    warning = _status_warning(path, header)
-    if warning:
-        result.warnings.append(warning)
-    skipped_error = skipped_epoch = max_epoch = 0
+    info = shared.runs.get((run_id, task))
+    if info is None:
+        info = shared.runs[(run_id, task)] = RunInfo(
+            mode=run_mode if isinstance(run_mode, str) else None,
+            k=_int_or_none(task_args.get("k", 1)), kinds=kinds_label(task_args.get("kinds")),
+            seed=_int_or_none(task_args.get("seed", 0)))
+    skipped_error = skipped_epoch = max_epoch = found = 0
     seen: set[str] = set()
-    for sample in _inspect_samples(path, {"events", "store", "messages"}):
+    for sample in _inspect_samples(path, header, {"events", "store", "messages"}):
         if tick is not None:
             tick()
-        sid = sample_id(sample.id, path=path, field="samples.id")
+        sid = sys.intern(sample_id(sample.id, path=path, field="samples.id"))
         where = f"samples[id={sid}]"
         if sample.epoch != 1:
             skipped_epoch += 1
             max_epoch = max(max_epoch, int(sample.epoch or 0))
             continue
+        found += 1
         score = (sample.scores or {}).get(SCORER)
         if score is None:
             skipped_error += 1
@@ -665,24 +1236,28 @@ def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
         mfield = f"{where}.scores.{SCORER}.metadata"
         kinds = _str_list(meta.get("kinds"), path=path, line=None, field=f"{mfield}.kinds")
         if kinds is None:
-            kinds = _kinds_of(meta.get("constraints"), path=path, line=None,
-                              field=f"{mfield}.constraints")
-        categories = _str_list(meta.get("categories"), path=path, line=None,
-                               field=f"{mfield}.categories") or _categories(kinds)
+            kinds = shared.kinds_of(meta.get("constraints"), path=path, line=None,
+                                    field=f"{mfield}.constraints")
+        listed = _str_list(meta.get("categories"), path=path, line=None,
+                           field=f"{mfield}.categories")
+        kinds = shared.kinds(kinds)
+        categories = shared.kinds(listed) if listed else shared.categories(kinds)
         n_raw = value.get("n_constraints")
         if n_raw is not None and (isinstance(n_raw, bool) or not isinstance(n_raw, int | float)):
             raise SustainInputError(f"expected a number, got {n_raw!r}", path=path,
                                     field=f"{vfield}.n_constraints")
         n_constraints = int(n_raw) if n_raw is not None else len(kinds)
         mode = meta.get("mode") if isinstance(meta.get("mode"), str) else run_mode
-        item_meta = _item_metadata(sample.metadata, path=path, line=None,
-                                   field=f"{where}.metadata", skip=_INSPECT_META_KEYS)
+        mode = sys.intern(mode) if isinstance(mode, str) else mode
+        item_meta = shared.item_metadata(sample.metadata, keep, path=path, line=None,
+                                         field=f"{where}.metadata", skip=_INSPECT_META_KEYS)
         if value.get("plain") is None and any(value.get(v) is not None for v in VARIANTS):
             raise SustainInputError("missing or null plain verdict beside the verdict of a "
                                     "second generation", path=path, field=f"{vfield}.plain")
         base = SampleRow(model=model, task=task, sample_id=sid, variant="plain",
-                         correct=False, mode=mode, harness="inspect", run=str(path),
-                         created=created, metadata=item_meta, n_constraints=n_constraints)
+                         correct=False, mode=mode, harness="inspect", run=run_id,
+                         created=created, metadata=item_meta, n_constraints=n_constraints,
+                         run_info=info)
         f1 = {v: _graded(value.get(f"{v}_f1"), path=path, line=None, field=f"{vfield}.{v}_f1")
               for v in ("plain", "constrained")}
         rule_verdicts = {"plain": _rule_verdict(meta, "plain_grader", field=mfield, path=path)}
@@ -709,6 +1284,10 @@ def read_inspect_log(path: Path, tick: Tick | None = None) -> ReadResult:
                 result.rows.append(replace(base, variant=variant, correct=verdict,
                                            f1=f1.get(variant),
                                            rule_correct=rule_verdicts.get(variant)))
+    problem = _inspect_problem(header, found)
+    if problem:
+        info.problems.append(f"{path.name}: {problem}")
+        result.warnings.append(f"{path}: {problem}: an incomplete run; {_INCOMPLETE_USE}")
     if skipped_error:
         result.warnings.append(f"{path}: {skipped_error} sample(s) without a '{SCORER}' score "
                                "(errors or unfinished) were left out")
@@ -731,22 +1310,47 @@ def read_rows(paths: Sequence[str | Path], *, tick: Tick | None = None,
     result = ReadResult()
     found = discover(paths)
     samples = {p for kind, p in found if kind == "lmeval-samples"}
+    shared = _Shared()
     for kind, path in found:
         if on_file is not None:
             on_file(path)
         if kind == "inspect":
-            result.extend(read_inspect_log(path, tick))
+            result.extend(read_inspect_log(path, tick, shared=shared))
         elif kind == "lmeval-samples":
-            result.extend(read_lmeval_samples(path, tick))
+            result.extend(read_lmeval_samples(path, tick, shared=shared))
         elif kind == "lmeval-results":
             date = _RESULTS_RE.match(path.name)
             if date and not any(p.parent == path.parent and p.name.endswith(
                     f"_{date['date']}.jsonl") for p in samples):
                 result.warnings.append(f"{path}: lm-eval results without per-sample files; "
                                        "run lm_eval with --log_samples to score it")
+    for problem in _missing_lmeval_files(shared):
+        result.warnings.append(f"{problem}: an incomplete run; {_INCOMPLETE_USE}")
     if not result.rows:
         result.warnings.append("no sustain results found in " + ", ".join(map(str, paths)))
     return result
+
+
+def _missing_lmeval_files(shared: _Shared) -> list[str]:
+    """The samples files an lm-eval run's results file counts docs for that are not on disk
+    (of the benchmarks some of whose files were read); each marks its run incomplete."""
+    out = []
+    for (run_id, task), (run, path) in shared.lmeval_files.items():
+        match = _SAMPLES_RE.match(path.name)
+        counts = run.results.get("n-samples") if run.results is not None else None
+        if match is None or not isinstance(counts, Mapping):
+            continue
+        for name in counts:
+            if not isinstance(name, str) or (split_lmeval_task(name) or ("",))[0] != task:
+                continue
+            sibling = path.parent / f"samples_{name}_{match['date']}.jsonl"
+            if not sibling.exists():
+                effective, _ = _lmeval_counts(run.results, name)
+                problem = f"{sibling.name} is missing" + (
+                    f" (its results file counts {effective} docs)" if effective else "")
+                shared.runs[(run_id, task)].problems.append(problem)
+                out.append(f"{sibling}: missing")
+    return out
 
 
 # -- plain outputs for extraction ------------------------------------------------------------
@@ -775,9 +1379,7 @@ def _plain_candidates(path: Path, task: str) -> list[_Candidate]:
 
 
 def _lmeval_plain_outputs(path: Path, tick: Tick | None) -> tuple[list[OutputRecord], list[str]]:
-    docs, warnings = _lmeval_docs(path, tick)
-    outputs = []
-    for sid, (line, record) in docs.items():
+    def make(line: int, record: dict[str, Any], sid: str) -> OutputRecord:
         resps = record.get("resps")
         try:
             text = resps[0][0] if isinstance(resps, list) else None
@@ -786,8 +1388,10 @@ def _lmeval_plain_outputs(path: Path, tick: Tick | None) -> tuple[list[OutputRec
         if not isinstance(text, str):
             raise SustainInputError("expected [[\"<raw output>\", ...]]", path=path, line=line,
                                     field="resps")
-        outputs.append(OutputRecord(sid, text, "plain", None, line))
-    return outputs, warnings
+        return OutputRecord(sid, text, "plain", None, line)
+
+    docs = _lmeval_docs(path, tick, make)
+    return list(docs.values.values()), docs.warnings
 
 
 def _first_assistant_text(sample: Any) -> str | None:
@@ -804,7 +1408,7 @@ def _inspect_plain_outputs(path: Path, tick: Tick | None
     warnings = [w for w in [_status_warning(path, header)] if w]
     outputs: list[OutputRecord] = []
     missing = 0
-    for sample in _inspect_samples(path, {"events", "store"}):
+    for sample in _inspect_samples(path, header, {"events", "store"}):
         if tick is not None:
             tick()
         if sample.epoch != 1:

@@ -1,4 +1,19 @@
-"""Pair variants by (model, task, sample id) and compute the metrics per (model, task).
+"""Pair variants by (model, task, protocol, sample id) and compute the metrics per (model,
+task, protocol).
+
+Protocol (:class:`~sustain_tasks.report.readers.Protocol`): the mode and the arguments that
+change what is measured, k, kinds and seed (for an lm-eval self-mode run, whose k, kinds and
+seed were fixed by ``sustain extract``, its constraints file). Runs of different protocols
+are reported side by side, each report with its mode, k, kinds and seed; a control run
+(retest, placebo: a separate run in its own mode) joins the self-mode report of the same
+model, task, k, kinds and seed, and a plain run can serve the report of any protocol.
+
+Incomplete runs (an Inspect log whose status is not ``success`` or that holds fewer samples
+than it was started on; an lm-eval samples file with fewer docs or lines than its results
+file counts, cut mid-line, or missing: see :mod:`~sustain_tasks.report.readers`) are never
+chosen over a complete run of the same model, task and protocol. When only an incomplete run
+holds a variant it is scored, a warning says so, and the report has ``complete`` false with
+the reasons in ``incomplete``.
 
 Definitions (see the design contract, "What it measures"):
 
@@ -58,12 +73,18 @@ and variant), while Inspect's own ``sustain_score`` / ``n_sustain`` metrics coun
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sustain_tasks.protocol import VARIANTS, Variant
-from sustain_tasks.report.readers import SampleRow, Scalar
+from sustain_tasks.report.readers import (
+    Protocol,
+    RunInfo,
+    SampleRow,
+    Scalar,
+    metadata_breakdowns,
+)
 from sustain_tasks.report.stats import (
     BootstrapResult,
     Mean,
@@ -85,17 +106,6 @@ __all__ = [
     "score_rows",
 ]
 
-def metadata_breakdowns(task: str) -> tuple[str, ...]:
-    """The item metadata fields the report breaks ``task``'s metrics down by (difficulty and
-    kind of problem), as the benchmark declares them (``Benchmark.breakdowns``); none for a
-    task this installation does not know. Items whose run did not record a field are left out
-    of its breakdown."""
-    from sustain_tasks.benchmarks import BENCHMARKS, get_benchmark
-
-    if task not in BENCHMARKS:
-        return ()
-    return get_benchmark(task).breakdowns
-
 _NO_MEAN = Mean(0, None)
 CONTROLS: tuple[Variant, ...] = ("retest", "placebo")
 SELF_MODE_MCNEMAR_NOTE = (
@@ -106,7 +116,8 @@ SELF_MODE_MCNEMAR_NOTE = (
 
 @dataclass
 class Group:
-    """The rows of one (model, task), one run chosen per variant, keyed by sample id."""
+    """The rows of one (model, task, protocol), one run chosen per variant, keyed by sample
+    id."""
 
     model: str
     task: str
@@ -114,6 +125,10 @@ class Group:
     runs: dict[Variant, str] = field(default_factory=dict)
     control_plain: dict[Variant, dict[str, SampleRow]] = field(default_factory=dict)
     """Control variant (retest, placebo) → the plain rows of the run that holds it."""
+    protocol: Protocol | None = None
+    """What the runs measured (None: plain runs only, or nothing recorded)."""
+    incomplete: dict[str, list[str]] = field(default_factory=dict)
+    """Chosen run → why it is incomplete (only incomplete runs; see :class:`RunInfo`)."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +190,20 @@ class TaskReport:
     """Variant → ``consulted`` / ``overturned`` counts of grader-decided verdicts."""
     outcomes: dict[str, tuple[bool, bool]] = field(default_factory=dict, repr=False)
     """Sample id → (in S, constrained correct), over items that ran plain (for comparisons)."""
+    protocol: Protocol | None = None
+    """k, kinds, seed (and an lm-eval self-mode run's constraints file) of the runs."""
+    incomplete: dict[str, list[str]] = field(default_factory=dict)
+    """Run used → why it is incomplete; empty when every run used is complete."""
+
+    @property
+    def complete(self) -> bool:
+        """True when every run the report used finished (see ``RunInfo``)."""
+        return not self.incomplete
+
+    @property
+    def label(self) -> str:
+        """``model / task``."""
+        return f"{self.model} / {self.task}"
 
     @property
     def drop(self) -> float | None:
@@ -221,8 +250,13 @@ class TaskReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The flat JSON object (with nested breakdowns) written by ``--format json``."""
+        protocol = self.protocol or Protocol(None)
         d: dict[str, Any] = {"model": self.model, "task": self.task, "mode": self.mode,
-                             "harness": self.harness}
+                             "k": protocol.k, "kinds": protocol.kinds, "seed": protocol.seed,
+                             "constraints_file": protocol.constraints,
+                             "harness": self.harness, "complete": self.complete,
+                             "incomplete": [f"{run}: {p}" for run, problems in
+                                            self.incomplete.items() for p in problems]}
         d.update(self.metrics_dict())
         d["by_kind"] = {k: b.to_dict() for k, b in self.by_kind.items()}
         d["by_category"] = {k: b.to_dict() for k, b in self.by_category.items()}
@@ -254,19 +288,71 @@ def _put(d: dict[str, Any], n_key: str, value_key: str, ci: str, r: Rate, *,
 
 # -- pairing ---------------------------------------------------------------------------------
 
+@dataclass
+class _Run:
+    """What the report needs to know about one run of one (model, task)."""
+
+    rows: list[SampleRow]
+    created: float
+    holds: set[Variant]
+    key: Protocol | None
+    """The protocol group the run belongs to; None for a plain run, which can serve any."""
+    problems: list[str]
+
+
+def _run_facts(rows: list[SampleRow]) -> _Run:
+    holds: set[Variant] = set()
+    infos: dict[int, RunInfo] = {}
+    modes: Counter[str] = Counter()
+    constrained_modes: Counter[str] = Counter()
+    created = 0.0
+    for row in rows:
+        holds.add(row.variant)
+        created = max(created, row.created)
+        if row.run_info is not None:
+            infos.setdefault(id(row.run_info), row.run_info)
+        if row.mode:
+            (constrained_modes if row.variant == "constrained" else modes)[row.mode] += 1
+    info = next((i for i in infos.values() if i.mode), next(iter(infos.values()), RunInfo()))
+    mode = info.mode
+    if mode is None:
+        counted = constrained_modes or modes
+        mode = counted.most_common(1)[0][0] if counted else None
+    problems = list(dict.fromkeys(p for i in infos.values() for p in i.problems))
+    key: Protocol | None = Protocol(mode, info.k, info.kinds, info.seed, info.constraints)
+    if mode in CONTROLS or (mode is None and holds & set(CONTROLS)
+                            and "constrained" not in holds):
+        # a control run measures the items of the self-mode run with its k, kinds and seed
+        key = Protocol("self", info.k, info.kinds, info.seed, info.constraints)
+    elif mode in (None, "plain") and holds <= {"plain"}:
+        key = None  # a plain run: any protocol's plain variant can come from it
+    return _Run(rows, created, holds, key, problems)
+
+
 def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
                ) -> list[Group]:
-    """Group rows by (model, task) and choose one run per variant.
+    """Group rows by (model, task, protocol) and choose one run per variant.
 
-    The anchor is the latest run holding a constrained variant (else the latest run): every
-    variant it holds comes from it, so a one-run Inspect log (or one lm-eval invocation) is
-    never mixed with another run. A plain variant the anchor lacks (the two-stage lm-eval
-    self mode: a plain run, then a constrained run over constraints extracted from it) comes
-    from the latest plain run made no later than the anchor, the one the constraints could
-    have been extracted from (else the latest, with a warning). Other variants it lacks come
-    from the latest run holding them; each control (retest, placebo) keeps the plain rows of
-    its own run in ``control_plain``. Ignored runs are reported in ``warnings``. Within a
-    run, a sample id seen twice for one variant keeps its first row (with a warning).
+    Protocol: the run's mode and the arguments that change what is measured (k, kinds,
+    seed; for an lm-eval self-mode run, its constraints file), as :class:`Protocol`. Runs of
+    different protocols make different groups, reported side by side. A control run (retest,
+    placebo) joins the self-mode group of its k, kinds and seed; a plain run (an lm-eval
+    plain invocation, an Inspect ``mode=plain`` log) can serve every group of its model and
+    task.
+
+    Within a group, complete runs come before incomplete ones (:class:`RunInfo`: an
+    unfinished Inspect log, a cut-short lm-eval samples file), then later before earlier: an
+    incomplete run is used only when no complete run holds the variant. The anchor is the
+    first such run holding a constrained variant (else the first run): every variant it holds
+    comes from it, so a one-run Inspect log (or one lm-eval invocation) is never mixed with
+    another run. A plain variant the anchor lacks (the two-stage lm-eval self mode: a plain
+    run, then a constrained run over constraints extracted from it) comes from the first
+    plain run made no later than the anchor, the one the constraints could have been
+    extracted from (else the first, with a warning). Other variants it lacks come from the
+    first run holding them; each control (retest, placebo) keeps the plain rows of its own run
+    in ``control_plain``. Ignored runs, and incomplete runs used, are reported in
+    ``warnings``. Within a run, a sample id seen twice for one variant keeps its first row
+    (with a warning).
     """
     by_key: dict[tuple[str, str], dict[str, list[SampleRow]]] = defaultdict(
         lambda: defaultdict(list))
@@ -274,69 +360,95 @@ def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
         by_key[(row.model, row.task)][row.run].append(row)
     groups = []
     for (model, task), runs in sorted(by_key.items()):
-        created = {run: max(r.created for r in rs) for run, rs in runs.items()}
-        order = sorted(runs, key=lambda run: (created[run], run), reverse=True)
-        holds = {run: {r.variant for r in runs[run]} for run in order}
-        with_constrained = [run for run in order if "constrained" in holds[run]]
-        anchor = with_constrained[0] if with_constrained else order[0]
-        group = Group(model, task)
-        def table_of(run: str, variant: Variant, *, warn: bool = True,
-                     runs: dict[str, list[SampleRow]] = runs) -> dict[str, SampleRow]:
-            table: dict[str, SampleRow] = {}
-            duplicates = 0
-            for row in runs[run]:
-                if row.variant != variant:
-                    continue
-                if row.sample_id in table:
-                    duplicates += 1
-                    continue
-                table[row.sample_id] = row
-            if duplicates and warn and warnings is not None:
-                warnings.append(f"{run}: {duplicates} duplicate {variant} row(s) for the "
-                                "same sample id; the first was used")
-            return table
-
-        chosen_of: dict[Variant, str] = {}
-        notes: dict[Variant, str] = {}
-        for variant in VARIANTS:
-            having = [run for run in order if variant in holds[run]]
-            if not having:
-                continue
-            if anchor in having:
-                chosen_of[variant] = anchor
-            elif variant == "plain" and "constrained" in holds[anchor]:
-                before = [run for run in having if created[run] <= created[anchor]]
-                chosen_of[variant] = before[0] if before else having[0]
-                notes[variant] = (
-                    f" (the latest plain run made before the constrained run {anchor}, which "
-                    "its constraints could come from)" if before else
-                    f" (no plain run was made before the constrained run {anchor}, so its "
-                    "constraints cannot come from any of them)")
-            else:
-                chosen_of[variant] = having[0]
-        # the plain rows of a control's own run are used too (for its retention)
-        used = {chosen_of[v] for v in CONTROLS if v in chosen_of}
-        for variant, chosen in chosen_of.items():
-            group.runs[variant] = chosen
-            having = [run for run in order if variant in holds[run]]
-            ignored = [run for run in having if run != chosen
-                       and not (variant == "plain" and run in used)]
-            note = notes.get(variant, "")
-            if warnings is not None and (ignored or " no plain run " in note):
-                warnings.append(
-                    f"{model} / {task}: {len(having)} runs hold the {variant} variant; "
-                    f"using {chosen}{note}"
-                    + (f", ignoring {', '.join(ignored)}" if ignored else ""))
-            group.variants[variant] = table_of(chosen, variant)
-            if variant in CONTROLS:
-                if "plain" in holds[chosen]:
-                    group.control_plain[variant] = table_of(chosen, "plain", warn=False)
-                elif warnings is not None:
-                    warnings.append(f"{model} / {task}: the {variant} run {chosen} holds no "
-                                    f"plain variant; {variant} retention is not computed (it "
-                                    "is measured over the plain-correct items of its own run)")
-        groups.append(group)
+        facts = {run: _run_facts(rs) for run, rs in runs.items()}
+        protocols = sorted({f.key for f in facts.values() if f.key is not None},
+                           key=Protocol.order)
+        choices: list[Protocol | None] = list(protocols) or [None]
+        for protocol in choices:
+            members = {run: f for run, f in facts.items() if f.key in (protocol, None)}
+            label = f"{model} / {task}"
+            if len(protocols) > 1 and protocol is not None:
+                label += f" ({protocol.mode}, {protocol.label()})"
+            groups.append(_choose_runs(model, task, protocol, members, label, warnings))
     return groups
+
+
+def _choose_runs(model: str, task: str, protocol: Protocol | None, runs: dict[str, _Run],
+                 label: str, warnings: list[str] | None) -> Group:
+    order = sorted(runs, key=lambda run: (not runs[run].problems, runs[run].created, run),
+                   reverse=True)
+    with_constrained = [run for run in order if "constrained" in runs[run].holds]
+    anchor = with_constrained[0] if with_constrained else order[0]
+    group = Group(model, task, protocol=protocol)
+
+    def table_of(run: str, variant: Variant, *, warn: bool = True) -> dict[str, SampleRow]:
+        table: dict[str, SampleRow] = {}
+        duplicates = 0
+        for row in runs[run].rows:
+            if row.variant != variant:
+                continue
+            if row.sample_id in table:
+                duplicates += 1
+                continue
+            table[row.sample_id] = row
+        if duplicates and warn and warnings is not None:
+            warnings.append(f"{run}: {duplicates} duplicate {variant} row(s) for the "
+                            "same sample id; the first was used")
+        return table
+
+    def shown(run: str) -> str:
+        problems = runs[run].problems
+        return f"{run} (incomplete: {'; '.join(problems)})" if problems else run
+
+    chosen_of: dict[Variant, str] = {}
+    notes: dict[Variant, str] = {}
+    anchor_created = runs[anchor].created
+    for variant in VARIANTS:
+        having = [run for run in order if variant in runs[run].holds]
+        if not having:
+            continue
+        if anchor in having:
+            chosen_of[variant] = anchor
+        elif variant == "plain" and "constrained" in runs[anchor].holds:
+            before = [run for run in having if runs[run].created <= anchor_created]
+            chosen_of[variant] = before[0] if before else having[0]
+            notes[variant] = (
+                f" (the latest plain run made before the constrained run {anchor}, which "
+                "its constraints could come from)" if before else
+                f" (no plain run was made before the constrained run {anchor}, so its "
+                "constraints cannot come from any of them)")
+        else:
+            chosen_of[variant] = having[0]
+    # the plain rows of a control's own run are used too (for its retention)
+    used = {chosen_of[v] for v in CONTROLS if v in chosen_of}
+    for variant, chosen in chosen_of.items():
+        group.runs[variant] = chosen
+        having = [run for run in order if variant in runs[run].holds]
+        ignored = [run for run in having if run != chosen
+                   and not (variant == "plain" and run in used)]
+        note = notes.get(variant, "")
+        if warnings is not None and (ignored or " no plain run " in note):
+            warnings.append(
+                f"{label}: {len(having)} runs hold the {variant} variant; "
+                f"using {chosen}{note}"
+                + (f", ignoring {', '.join(map(shown, ignored))}" if ignored else ""))
+        group.variants[variant] = table_of(chosen, variant)
+        if variant in CONTROLS:
+            if "plain" in runs[chosen].holds:
+                group.control_plain[variant] = table_of(chosen, "plain", warn=False)
+            elif warnings is not None:
+                warnings.append(f"{label}: the {variant} run {chosen} holds no "
+                                f"plain variant; {variant} retention is not computed (it "
+                                "is measured over the plain-correct items of its own run)")
+    for run in dict.fromkeys([*group.runs.values(), *used]):
+        if runs[run].problems:
+            group.incomplete[run] = runs[run].problems
+            if warnings is not None:
+                warnings.append(
+                    f"{label}: scoring the incomplete run {run} ("
+                    f"{'; '.join(runs[run].problems)}): no complete run of this model, task "
+                    "and protocol can take its place; the report says complete: false")
+    return group
 
 
 # -- metrics ---------------------------------------------------------------------------------
@@ -355,46 +467,69 @@ def _mode(group: Group) -> str:
     return modes.most_common(1)[0][0] if modes else "plain"
 
 
-def _breakdown(keys_of: Mapping[str, Sequence[str]], constrained: Mapping[str, SampleRow],
-               in_s: Sequence[str]) -> dict[str, Breakdown]:
-    sustain: dict[str, list[bool]] = defaultdict(list)
-    strict: dict[str, list[bool | None]] = defaultdict(list)
-    loose: dict[str, list[bool | None]] = defaultdict(list)
+def _categories_of(row: SampleRow) -> tuple[str, ...]:
+    return row.categories or tuple(dict.fromkeys(k.partition(":")[0] for k in row.kinds))
+
+
+def _kinds_of(row: SampleRow) -> tuple[str, ...]:
+    return row.kinds
+
+
+def _breakdown(keys_of: Callable[[SampleRow], tuple[str, ...]],
+               constrained: Mapping[str, SampleRow], in_s: Collection[str]
+               ) -> dict[str, Breakdown]:
+    # counted per distinct key tuple first (the rows share a handful of tuples), then per key
+    counts: dict[tuple[str, ...], list[int]] = {}
     for sid, row in constrained.items():
-        for key in dict.fromkeys(keys_of[sid]):
-            strict[key].append(row.compliant)
-            loose[key].append(row.compliant_loose)
-    for sid in in_s:
-        for key in dict.fromkeys(keys_of[sid]):
-            sustain[key].append(constrained[sid].correct)
-    keys = sorted(set(strict) | set(sustain))
-    return {k: Breakdown(_rate_of(sustain.get(k, [])), _rate_of(strict.get(k, [])),
-                         _rate_of(loose.get(k, []))) for k in keys}
+        keys = keys_of(row)
+        c = counts.get(keys)
+        if c is None:
+            c = counts[keys] = [0, 0, 0, 0, 0, 0]  # sustained, |S|, strict k, n, loose k, n
+        if sid in in_s:
+            c[1] += 1
+            if row.correct:
+                c[0] += 1
+        if row.compliant is not None:
+            c[3] += 1
+            if row.compliant:
+                c[2] += 1
+        if row.compliant_loose is not None:
+            c[5] += 1
+            if row.compliant_loose:
+                c[4] += 1
+    totals: dict[str, list[int]] = {}
+    for keys, c in counts.items():
+        for key in dict.fromkeys(keys):
+            t = totals.get(key)
+            if t is None:
+                totals[key] = list(c)
+            else:
+                for i, n in enumerate(c):
+                    t[i] += n
+    return {k: Breakdown(rate(t[0], t[1]), rate(t[2], t[3]), rate(t[4], t[5]))
+            for k, t in sorted(totals.items())}
 
 
 def _has_constraints(row: SampleRow) -> bool:
     return row.n_constraints is None or row.n_constraints > 0
 
 
-def _subgroup(group: Group, ids: set[str]) -> Group:
-    sub = Group(group.model, group.task, runs=dict(group.runs))
-    for variant, rows in group.variants.items():
-        sub.variants[variant] = {sid: row for sid, row in rows.items() if sid in ids}
-    for variant, rows in group.control_plain.items():
-        sub.control_plain[variant] = {sid: row for sid, row in rows.items() if sid in ids}
-    return sub
-
-
-def _item_metadata(group: Group) -> dict[str, dict[str, Scalar]]:
-    """Sample id → its metadata, merged over the variants (plain first)."""
-    merged: dict[str, dict[str, Scalar]] = {}
-    for variant in VARIANTS:
-        for sid, row in group.variants.get(variant, {}).items():
-            if row.metadata:
-                target = merged.setdefault(sid, {})
-                for key, value in row.metadata.items():
-                    target.setdefault(key, value)
-    return merged
+def _partition(group: Group, key_of: Mapping[str, str], keys: Iterable[str]
+               ) -> dict[str, Group]:
+    """The subgroups of ``group`` holding the items whose ``key_of`` is each key (one pass
+    over the rows; items without a key are in none)."""
+    subs = {key: Group(group.model, group.task, runs=dict(group.runs)) for key in keys}
+    for attr in ("variants", "control_plain"):
+        tables: dict[Variant, dict[str, SampleRow]] = getattr(group, attr)
+        for variant, rows in tables.items():
+            parts: dict[str, dict[str, SampleRow]] = {}
+            for name, sub in subs.items():
+                parts[name] = getattr(sub, attr)[variant] = {}
+            for sid, row in rows.items():
+                key = key_of.get(sid)
+                if key is not None:
+                    parts[key][sid] = row
+    return subs
 
 
 def _group_key(value: Scalar) -> str:
@@ -416,26 +551,33 @@ def _metadata_breakdowns(group: Group, warnings: list[str] | None
     fields = metadata_breakdowns(group.task)
     if not fields:
         return {}
-    metadata = _item_metadata(group)
     all_ids = set().union(*(rows.keys() for rows in group.variants.values()))
     out: dict[str, dict[str, TaskReport]] = {}
     for name in fields:
-        members: dict[str, set[str]] = defaultdict(set)
-        order: dict[str, tuple[int, float, str]] = {}
-        for sid, meta in metadata.items():
-            if name in meta:
-                key = _group_key(meta[name])
-                members[key].add(sid)
-                order[key] = min(order.get(key, _group_order(meta[name])),
-                                 _group_order(meta[name]))
-        if not members:
+        # an item's value: from its first variant (plain first) whose metadata has the field
+        value_of: dict[str, Scalar] = {}
+        for variant in VARIANTS:
+            for sid, row in group.variants.get(variant, {}).items():
+                meta = row.metadata
+                if meta and name in meta and sid not in value_of:
+                    value_of[sid] = meta[name]
+        if not value_of:
             continue
-        missing = len(all_ids) - sum(len(ids) for ids in members.values())
+        key_of: dict[str, str] = {}
+        key_of_value: dict[tuple[type, Scalar], str] = {}
+        order: dict[str, tuple[int, float, str]] = {}
+        for sid, value in value_of.items():
+            key = key_of_value.get((value.__class__, value))
+            if key is None:
+                key = key_of_value[(value.__class__, value)] = _group_key(value)
+                order[key] = min(order.get(key, _group_order(value)), _group_order(value))
+            key_of[sid] = key
+        missing = len(all_ids) - len(value_of)
         if missing and warnings is not None:
             warnings.append(f"{group.model} / {group.task}: {missing} item(s) have no "
                             f"'{name}' in their metadata; left out of the breakdown by {name}")
-        out[name] = {key: _score(_subgroup(group, members[key]))
-                     for key in sorted(members, key=lambda k: order[k])}
+        subs = _partition(group, key_of, sorted(order, key=lambda k: order[k]))
+        out[name] = {key: _score(sub, detail=False) for key, sub in subs.items()}
     return out
 
 
@@ -443,6 +585,8 @@ def score_group(group: Group, warnings: list[str] | None = None) -> TaskReport:
     """The metrics of one (model, task), with every breakdown."""
     constrained_ran = bool(group.variants.get("constrained"))
     report = _score(group)
+    report.protocol = group.protocol
+    report.incomplete = dict(group.incomplete)
     report.by_metadata = _metadata_breakdowns(group, warnings)
     unexplained = (report.n_plain_correct_without_constrained
                    - report.n_plain_correct_no_constraint)
@@ -466,17 +610,28 @@ def _partial_warning(report: TaskReport) -> str:
             "partial (e.g. --limit); S counts only items with both")
 
 
-def _score(group: Group) -> TaskReport:
-    """The metrics of ``group`` (see the module docstring for the definitions)."""
+def _score(group: Group, *, detail: bool = True) -> TaskReport:
+    """The metrics of ``group`` (see the module docstring for the definitions); with
+    ``detail`` also the breakdowns by kind and category and the outcomes model comparisons
+    resample (a metadata group reports neither)."""
     plain = group.variants.get("plain", {})
     constrained = group.variants.get("constrained", {})
     all_ids = set().union(*(rows.keys() for rows in group.variants.values()))
-    in_s = sorted(sid for sid, row in plain.items()
-                  if row.correct and sid in constrained and _has_constraints(constrained[sid]))
+    in_s = [sid for sid, row in plain.items()
+            if row.correct and sid in constrained and _has_constraints(constrained[sid])]
     in_s_set = set(in_s)
-    paired = sorted(set(plain) & set(constrained))
-    b = sum(1 for sid in paired if plain[sid].correct and not constrained[sid].correct)
-    c = sum(1 for sid in paired if not plain[sid].correct and constrained[sid].correct)
+    # paired items in plain's order (the rows' own order: a walk over a set of ids jumps
+    # around memory, which costs more than the counting at a million items)
+    n_paired = b = c = 0
+    for sid, row in plain.items():
+        other = constrained.get(sid)
+        if other is not None:
+            n_paired += 1
+            if row.correct != other.correct:
+                if row.correct:
+                    b += 1
+                else:
+                    c += 1
 
     def retention(variant: Variant) -> Rate:
         # within the control's own run: its plain-correct items whose control generation ran
@@ -493,9 +648,6 @@ def _score(group: Group) -> TaskReport:
 
     harnesses = sorted({r.harness for rows in group.variants.values() for r in rows.values()
                         if r.harness})
-    kinds_of = {sid: row.kinds for sid, row in constrained.items()}
-    categories_of = {sid: row.categories or tuple(dict.fromkeys(
-        k.partition(":")[0] for k in row.kinds)) for sid, row in constrained.items()}
     return TaskReport(
         model=group.model, task=group.task, mode=mode,
         harness="+".join(harnesses) or "unknown",
@@ -505,18 +657,18 @@ def _score(group: Group) -> TaskReport:
         sustain=_rate_of(constrained[sid].correct for sid in in_s),
         compliance=_rate_of(r.compliant for r in with_constraints),
         compliance_loose=_rate_of(r.compliant_loose for r in with_constraints),
-        n_paired=len(paired), mcnemar_b=b, mcnemar_c=c,
-        mcnemar_p=mcnemar_exact(b, c) if paired and not self_mode else None,
-        mcnemar_note=SELF_MODE_MCNEMAR_NOTE if paired and self_mode else None,
+        n_paired=n_paired, mcnemar_b=b, mcnemar_c=c,
+        mcnemar_p=mcnemar_exact(b, c) if n_paired and not self_mode else None,
+        mcnemar_note=SELF_MODE_MCNEMAR_NOTE if n_paired and self_mode else None,
         retest=retention("retest"), placebo=retention("placebo"),
-        by_kind=_breakdown(kinds_of, constrained, in_s),
-        by_category=_breakdown(categories_of, constrained, in_s),
+        by_kind=_breakdown(_kinds_of, constrained, in_s_set) if detail else {},
+        by_category=_breakdown(_categories_of, constrained, in_s_set) if detail else {},
         runs={str(v): run for v, run in group.runs.items()},
         plain_f1=mean(r.f1 for r in plain.values()),
         constrained_f1=mean(r.f1 for r in constrained.values()),
         sustain_f1=mean(constrained[sid].f1 for sid in in_s),
         outcomes={sid: (sid in in_s_set, sid in in_s_set and constrained[sid].correct)
-                  for sid in plain},
+                  for sid in plain} if detail else {},
         n_plain_correct_without_constrained=sum(
             1 for sid, row in plain.items() if row.correct and sid not in constrained),
         n_plain_correct_no_constraint=sum(
@@ -542,25 +694,45 @@ def compare_models(reports: Sequence[TaskReport], *, n_boot: int = 2000, seed: i
     """Fill ``report.compare`` for every pair of models on the same task (paired bootstrap).
 
     ``compare[other]`` is SustainScore(this) − SustainScore(other) over the items both ran
-    plain, with a seeded percentile bootstrap interval. Runs of different modes (self vs
-    reference constraints) are still compared, with a warning in ``warnings``: their
-    difference mixes the models with the way the constraints were chosen.
+    plain, with a seeded percentile bootstrap interval. When a model has reports of several
+    protocols on the task, it is compared only with reports of the same protocol (so
+    ``compare`` has one entry per other model). Runs of different modes (self vs reference
+    constraints) of models with one report each are still compared, with a warning in
+    ``warnings``: their difference mixes the models with the way the constraints were chosen.
     """
     by_task: dict[str, list[TaskReport]] = defaultdict(list)
     for report in reports:
         by_task[report.task].append(report)
     for task, task_reports in by_task.items():
-        modes = {r.model: r.mode for r in task_reports}
-        if len(task_reports) > 1 and len(set(modes.values())) > 1 and warnings is not None:
+        per_model = Counter(r.model for r in task_reports)
+        pairs: list[tuple[TaskReport, TaskReport]] = []
+        unpaired: dict[tuple[str, str], bool] = {}
+        for i, a in enumerate(task_reports):
+            for bb in task_reports[i + 1:]:
+                if a.model == bb.model:
+                    continue
+                models = (a.model, bb.model)
+                if (per_model[a.model] > 1 or per_model[bb.model] > 1) and \
+                        a.protocol != bb.protocol:
+                    unpaired.setdefault(models, False)
+                    continue
+                unpaired[models] = True
+                pairs.append((a, bb))
+        mixed = {id(r) for pair in pairs if pair[0].mode != pair[1].mode for r in pair}
+        if mixed and warnings is not None:
+            modes = {r.model: r.mode for r in task_reports if id(r) in mixed}
             warnings.append(f"{task}: comparing runs of different modes ("
                             + ", ".join(f"{m}: {mode}" for m, mode in modes.items())
                             + "); the differences mix the models with the way constraints "
                             "were chosen")
-        for i, a in enumerate(task_reports):
-            for bb in task_reports[i + 1:]:
-                result = sustain_difference(a.outcomes, bb.outcomes, n_boot=n_boot, seed=seed)
-                a.compare[bb.model] = result
-                bb.compare[a.model] = _negated(result)
+        for (m1, m2), compared in unpaired.items():
+            if not compared and warnings is not None:
+                warnings.append(f"{task}: {m1} and {m2} have no report of the same protocol "
+                                "(mode, k, kinds, seed); not compared")
+        for a, bb in pairs:
+            result = sustain_difference(a.outcomes, bb.outcomes, n_boot=n_boot, seed=seed)
+            a.compare[bb.model] = result
+            bb.compare[a.model] = _negated(result)
 
 
 def _negated(r: BootstrapResult) -> BootstrapResult:
@@ -575,4 +747,5 @@ def score_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
                ) -> list[TaskReport]:
     """Reports for every (model, task) in ``rows``, sorted by task then model."""
     reports = [score_group(g, warnings) for g in group_rows(rows, warnings)]
-    return sorted(reports, key=lambda r: (r.task, r.model))
+    return sorted(reports, key=lambda r: (r.task, r.model,
+                                          (r.protocol or Protocol(None)).order()))

@@ -26,10 +26,16 @@ def write_inspect_log(path: Path, samples: Sequence[Mapping[str, Any]], *,
                       task: str = "sustain_gsm8k", model: str = "sustain/reference",
                       mode: str = "self", status: str = "success",
                       created: str = "2026-01-01T10:00:00+00:00",
-                      model_args: dict[str, Any] | None = None) -> Path:
+                      model_args: dict[str, Any] | None = None,
+                      sample_ids: Sequence[str | int] | None = None,
+                      task_args: Mapping[str, Any] | None = None) -> Path:
     """Write an Inspect log; each sample mapping has id, value, and optionally kinds,
     plain_output, constrained_output, epoch, no_score, first_message and metadata (the
-    item's metadata; the task adds ``task`` and ``item_id`` as the real tasks do)."""
+    item's metadata; the task adds ``task`` and ``item_id`` as the real tasks do).
+
+    ``sample_ids``: the ids the run was started on (default: those of ``samples``); an
+    unfinished run (``status="started"``) holds only some of them. ``task_args`` adds to (or
+    overrides) ``mode``, ``k`` = 1 and ``seed`` = 0."""
     from inspect_ai.log import (
         EvalConfig,
         EvalDataset,
@@ -59,13 +65,14 @@ def write_inspect_log(path: Path, samples: Sequence[Mapping[str, Any]], *,
                                        target="1", messages=messages, scores=scores,
                                        metadata=sample_meta))
     epochs = max((s.get("epoch", 1) for s in samples), default=1)
-    ids = list(dict.fromkeys(s["id"] for s in samples))
+    ids = list(sample_ids) if sample_ids is not None else \
+        list(dict.fromkeys(s["id"] for s in samples))
     log = EvalLog(
         status=status,
         eval=EvalSpec(created=created, task=task, dataset=EvalDataset(
             name="gsm8k", samples=len(ids), sample_ids=ids),
             model=model, model_args=model_args or {}, config=EvalConfig(epochs=epochs),
-            task_args={"mode": mode, "k": 1, "seed": 0}),
+            task_args={"mode": mode, "k": 1, "seed": 0, **(task_args or {})}),
         samples=eval_samples,
     )
     write_eval_log(log, str(path))

@@ -100,7 +100,9 @@ def test_lmeval_missing_doc_id_names_line_and_field(tmp_path: Path) -> None:
     with pytest.raises(SustainInputError) as err:
         read_lmeval_samples(path)
     assert err.value.path == str(path)
-    assert err.value.line == 3  # two lines per doc: strict-match, then flexible-extract
+    # two lines per doc, strict-match (line 3) then flexible-extract (line 4): a strict-match
+    # line lm-eval wrote is parsed only when its doc has no flexible-extract line
+    assert err.value.line == 4
     assert err.value.field == "doc.id"
 
 

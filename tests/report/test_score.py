@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -142,8 +143,8 @@ def test_anchor_run_keeps_one_inspect_log_together() -> None:
 
 def test_compare_models_is_antisymmetric_and_seeded() -> None:
     a = self_mode_rows()
-    b = [SampleRow(**{**r.__dict__, "model": "other",
-                      "correct": r.correct if r.variant == "plain" else True}) for r in a]
+    b = [replace(r, model="other", correct=r.correct if r.variant == "plain" else True)
+         for r in a]
     reports = score_rows(a + b)
     compare_models(reports, n_boot=300, seed=1)
     ra = next(r for r in reports if r.model == "m")
@@ -285,7 +286,8 @@ def test_breakdown_json_groups_have_the_top_level_metric_fields() -> None:
     obj = json.loads(render([report], "json"))
     group = obj["by_metadata"]["level"]["2"]
     top_metrics = {k for k in obj if not k.startswith("by_")} - {
-        "model", "task", "mode", "harness", "runs"}
+        "model", "task", "mode", "k", "kinds", "seed", "constraints_file", "harness",
+        "complete", "incomplete", "runs"}
     assert set(group) == top_metrics
     assert group["n_sustain"] == 2
     assert group["sustain_score"] == 0.5
@@ -367,8 +369,7 @@ def test_tables_show_f1_and_breakdowns_with_two_or_more_groups() -> None:
 
 def test_items_missing_a_breakdown_field_are_counted_in_a_warning() -> None:
     rows = math_rows()
-    rows = [SampleRow(**{**r.__dict__, "metadata": {}}) if r.sample_id == "0" else r
-            for r in rows]
+    rows = [replace(r, metadata={}) if r.sample_id == "0" else r for r in rows]
     warnings: list[str] = []
     [report] = score_rows(rows, warnings)
     assert sum(g.n_items for g in report.by_metadata["level"].values()) == 11
@@ -444,14 +445,14 @@ def test_complete_run_and_plain_only_run_do_not_warn() -> None:
 
 def test_compare_warns_when_modes_differ() -> None:
     a = self_mode_rows()
-    b = [SampleRow(**{**r.__dict__, "model": "other", "mode": "reference"}) for r in a]
+    b = [replace(r, model="other", mode="reference") for r in a]
     warnings: list[str] = []
     compare_models(score_rows(a + b), n_boot=50, seed=0, warnings=warnings)
     assert warnings == ["gsm8k: comparing runs of different modes (m: self, other: "
                         "reference); the differences mix the models with the way constraints "
                         "were chosen"]
     warnings = []
-    same = [SampleRow(**{**r.__dict__, "model": "other"}) for r in a]
+    same = [replace(r, model="other") for r in a]
     compare_models(score_rows(a + same), n_boot=50, seed=0, warnings=warnings)
     assert warnings == []
 
@@ -602,7 +603,7 @@ def test_two_stage_pairs_with_the_plain_run_made_before_the_constrained(
 
 def test_compare_json_and_table_show_valid_resamples() -> None:
     a = self_mode_rows()
-    b = [SampleRow(**{**r.__dict__, "model": "other"}) for r in a]
+    b = [replace(r, model="other") for r in a]
     reports = score_rows(a + b)
     compare_models(reports, n_boot=50, seed=0)
     obj = reports[0].to_dict()["compare"]["other"]
