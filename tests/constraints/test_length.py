@@ -192,8 +192,10 @@ def test_paragraph_bound_starts_at_the_source_count() -> None:
 def _work(text: str) -> int:
     """The work of both sentence checks on ``text``, counted without a clock: every function
     call (Python or built-in), plus the characters of the strings handed to Python functions
-    (a helper called again and again on a growing text shows up here)."""
+    (a helper called again and again on a growing text shows up here; a generator's strings
+    count at its first call, not at every resumption)."""
     work = 0
+    seen: dict[int, FrameType] = {}  # frames kept alive, so an id is never reused
 
     def count(frame: FrameType, event: str, arg: object) -> None:
         nonlocal work
@@ -201,7 +203,11 @@ def _work(text: str) -> int:
         if event == "c_call":
             work += 1
         elif event == "call":
-            work += 1 + sum(len(v) for v in frame.f_locals.values() if isinstance(v, str))
+            work += 1
+            # a generator is "called" again at every resumption: its strings count once
+            if id(frame) not in seen:
+                seen[id(frame)] = frame
+                work += sum(len(v) for v in frame.f_locals.values() if isinstance(v, str))
 
     sys.setprofile(count)
     try:
@@ -215,12 +221,14 @@ def _work(text: str) -> int:
 @pytest.mark.parametrize(("unit", "repeat"), LINEAR_TIME_CASES,
                          ids=[repr(unit)[1:-1] for unit, _ in LINEAR_TIME_CASES])
 def test_sentences_are_counted_in_linear_time(unit: str, repeat: int) -> None:
-    """The work of both sentence checks at most doubles when the input doubles (a quadratic
-    scanner would quadruple it), and the full-size input gets an answer. How long a check
-    takes: ``tests/perf/bench_constraint_checks.py``."""
+    """The work of both sentence checks about doubles when the input doubles (a quadratic
+    scanner would quadruple it), and the full-size input gets an answer. The margin above 2
+    covers what the count charges but a run does not pay: a helper called once per 64 KB piece
+    is charged the whole text it holds a reference to. How long a check takes:
+    ``tests/perf/bench_constraint_checks.py``."""
     MaxSentences(3).check("Warm up. Two sentences.")  # compiles patterns, fills caches
     quarter, half = _work(unit * (repeat // 4)), _work(unit * (repeat // 2))
-    assert half <= 2 * quarter + 100, (quarter, half)
+    assert half <= 2.5 * quarter + 100, (quarter, half)
     text = unit * repeat
     assert isinstance(MaxSentences(3).check(text), bool)
     assert isinstance(MaxWordsPerSentence(3).check(text), bool)
