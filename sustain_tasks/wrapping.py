@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sustain_tasks.constraints import Constraint, SourceContext, extract_constraints
@@ -36,6 +36,7 @@ __all__ = [
     "STRING_VERDICTS",
     "generic_constraints",
     "generic_kinds",
+    "is_plain_data",
     "leak_answers",
     "reference_text",
     "value_verdict",
@@ -50,6 +51,18 @@ STRING_VERDICTS: dict[str, float] = {"C": 1.0, "I": 0.0, "P": 0.5, "N": 0.0}
 """Inspect's score strings (CORRECT, INCORRECT, PARTIAL, NOANSWER) as numbers."""
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def is_plain_data(value: Any) -> bool:
+    """Whether ``value`` is JSON-like data: None, str, int, float, bool, and lists, tuples and
+    string-keyed mappings of them."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    if isinstance(value, list | tuple):
+        return all(is_plain_data(v) for v in value)
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and is_plain_data(v) for k, v in value.items())
+    return False
 
 
 def wrapped_base(name: str) -> str:

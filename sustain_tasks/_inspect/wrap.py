@@ -64,6 +64,7 @@ from sustain_tasks.wrapping import (
     check_threshold,
     generic_constraints,
     generic_kinds,
+    is_plain_data,
     leak_answers,
     reference_text,
     value_verdict,
@@ -140,18 +141,9 @@ def _score_record(score: Score | None) -> dict[str, Any] | None:
     if score is None:
         return None
     value = score.value
-    return {"value": value if _jsonable(value) else repr(value), "answer": score.answer,
+    return {"value": value if is_plain_data(value) else repr(value), "answer": score.answer,
             "explanation": score.explanation}
 
-
-def _jsonable(value: Any) -> bool:
-    if value is None or isinstance(value, str | int | float | bool):
-        return True
-    if isinstance(value, list | tuple):
-        return all(_jsonable(v) for v in value)
-    if isinstance(value, Mapping):
-        return all(isinstance(k, str) and _jsonable(v) for k, v in value.items())
-    return False
 
 
 # -- limits --------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ from sustain_tasks.wrapping import (
     check_threshold,
     generic_constraints,
     generic_kinds,
+    is_plain_data,
     leak_answers,
     reference_text,
     value_verdict,
@@ -411,15 +412,6 @@ def _filter_names(cfg: Mapping[str, Any]) -> list[str]:
     return [str(f.get("name")) for f in filters if isinstance(f, Mapping)]
 
 
-def _plain_data(value: Any) -> bool:
-    if value is None or isinstance(value, str | int | float | bool):
-        return True
-    if isinstance(value, list | tuple):
-        return all(_plain_data(v) for v in value)
-    if isinstance(value, Mapping):
-        return all(isinstance(k, str) and _plain_data(v) for k, v in value.items())
-    return False
-
 
 def _leaves(manager: Any, name: str, overrides: Mapping[str, Any], seen: set[str]
             ) -> list[_Leaf]:
@@ -462,7 +454,7 @@ def _leaves(manager: Any, name: str, overrides: Mapping[str, Any], seen: set[str
                                         "wrapped", field="tasks")
         return leaves
     assert entry.yaml_path is not None
-    bad = [k for k, v in overrides.items() if not _plain_data(v)]
+    bad = [k for k, v in overrides.items() if not is_plain_data(v)]
     if bad:
         raise SustainInputError(f"the group around {name} overrides {bad[0]!r} with a "
                                 "function, which a generated configuration cannot repeat",
@@ -516,7 +508,7 @@ def _leaf_configs(leaf: _Leaf, *, metric: str | None, threshold: float, k: int,
     metadata = cfg.get("metadata")
     metadata = dict(metadata) if isinstance(metadata, Mapping) else {}
     metadata.pop("config_source", None)
-    if not _plain_data(metadata):
+    if not is_plain_data(metadata):
         raise SustainInputError(f"the metadata of {leaf.name} holds values a generated "
                                 "configuration cannot repeat", field="tasks")
     filters = _filter_names(cfg)
