@@ -72,7 +72,9 @@ __all__ = [
     "shared_analysis",
     "strip_latex_commands",
     "whole_word_test",
+    "word_regex",
     "words",
+    "written_without_spaces",
 ]
 
 _T = TypeVar("_T")
@@ -134,8 +136,17 @@ _UNSPACED_WORD = (rf"\p{{Han}}|{_KANA}+"
 """One word of a script without spaces: an ideograph, a run of kana, or up to three letters
 (with their marks) of a run of Thai, Lao, Khmer or Myanmar."""
 
-WORD_RE: regex.Pattern[str] = regex.compile(
-    rf"{_UNSPACED_WORD}|{_SPACED}+(?:['\u2019.,-]{_SPACED}+)*", regex.V1)
+
+
+@functools.lru_cache(maxsize=8)
+def word_regex(joiners: str) -> regex.Pattern[str]:
+    """A pattern of words as :data:`WORD_RE` reads them, with only the characters of
+    ``joiners`` allowed inside a word (``"'-"``: "farmer's" and "x-ray" are words, "3.5" two)."""
+    inner = f"(?:[{regex.escape(joiners)}]{_SPACED}+)*" if joiners else ""
+    return regex.compile(rf"{_UNSPACED_WORD}|{_SPACED}+{inner}", regex.V1)
+
+
+WORD_RE: regex.Pattern[str] = word_regex("'\u2019.,-")
 """A word: letters/digits of any script, with inner apostrophes, hyphens, dots or commas
 (3.5, 1,200), or one word of a script written without spaces (see the module docstring)."""
 
@@ -214,6 +225,12 @@ def strip_latex_commands(text: str) -> str:
 
 def _without_commands(text: str) -> str:
     return _LATEX_COMMAND_RE.sub(" ", text) if "\\" in text else text
+
+
+def written_without_spaces(text: str) -> bool:
+    """Whether ``text`` has a character of a script written without spaces between words
+    (Han, kana, Thai, Lao, Khmer, Myanmar), whose words are counted by a fixed rule."""
+    return _UNSPACED_RE.search(text) is not None
 
 
 def _word_re(text: str) -> re.Pattern[str] | regex.Pattern[str]:
