@@ -157,7 +157,6 @@ _SPACED_RUN_RE: regex.Pattern[str] = regex.compile(rf"{_SPACED}+", regex.V1)
 :func:`has_word`."""
 _ASCII_RUN_RE = re.compile(r"[A-Za-z0-9]+")
 _UNSPACED_RE: regex.Pattern[str] = regex.compile(rf"[{_UNSPACED_SCRIPTS}]", regex.V1)
-_WORD_CHAR_RE: regex.Pattern[str] = regex.compile(r"[\p{L}\p{M}\p{N}]")
 _NON_PHRASE_RE: regex.Pattern[str] = regex.compile(r"[^\p{L}\p{M}\p{N}]+")
 _ASCII_NON_PHRASE_RE = re.compile(r"[^A-Za-z0-9]+")
 
@@ -203,7 +202,10 @@ _ESCAPE_LIKE_COMMANDS = frozenset({
     "rfloor", "rgroup", "rho", "right", "rightarrow", "rightharpoondown", "rightharpoonup",
     "rightleftarrows", "rightleftharpoons", "rightrightarrows", "rightsquigarrow",
     "rightthreetimes", "risingdotseq", "rlap", "rm", "rmoust", "romannumeral", "root", "rtimes",
-    "rule", "rvert", "rVert",
+    "rule", "rvert", "rVert", "relax", "textcircled", "textcopyright", "textregistered",
+    "texttrademark", "textsterling", "texteuro", "textdollar", "textpm", "textmu", "textonehalf",
+    "textquoteleft", "textquoteright", "textbullet", "tikz", "tabularnewline", "thanks",
+    "theoremstyle", "textfrac",
 })
 _LATEX_COMMAND_RE = re.compile(
     r"\\(?:(?:" + "|".join(sorted(_ESCAPE_LIKE_COMMANDS, key=len, reverse=True))
@@ -556,21 +558,23 @@ def count_paragraphs(text: str) -> int:
 def has_word(text: str, word: str) -> bool:
     """Whether ``word`` occurs in ``text`` as a whole word, ignoring case (Unicode case folding).
 
-    A whole word is not preceded or followed by a letter, combining mark or digit, so "farmer"
-    occurs in "the farmer's market" but "art" does not occur in "start". A word of a script
-    written without spaces between words (Chinese, Japanese, Thai, ...) occurs wherever its
-    characters do, since nothing marks where words begin and end there.
+    A whole word is not preceded or followed by a letter, combining mark or digit of a script
+    written with spaces, so "farmer" occurs in "the farmer's market" and in "\u6211\u7528farmer"
+    but "art" does not occur in "start". A word of a script written without spaces between
+    words (Chinese, Japanese, Thai, ...) occurs wherever its characters do, since nothing marks
+    where words begin and end there.
 
-    Linear in ``text``: a word of letters and digits is looked up in the set of the text's runs
-    of letters and digits (one pass, shared with every other word looked for in the same text
-    inside :func:`shared_analysis`); no pattern is compiled per word.
+    Linear in ``text``, and no pattern is compiled per word: inside :func:`shared_analysis` a
+    word of letters and digits is looked up in the set of the text's runs of letters and digits
+    (collected once for every word looked for in the same text); outside it, its occurrences
+    are found with ``str.find`` and their neighbours checked.
     """
     if not word:
         return False
     key = word.casefold()
     if _UNSPACED_RE.search(key) is not None:
         return key in _folded(text)
-    if _SPACED_RUN_RE.fullmatch(key) is not None:
+    if _ANALYSIS.get() is not None and _SPACED_RUN_RE.fullmatch(key) is not None:
         return key in _folded_runs(text)
     return _occurs_between_boundaries(_folded(text), key)
 
@@ -592,16 +596,24 @@ def _runs_in(folded: str) -> frozenset[str]:
     return frozenset(pattern.findall(folded))
 
 
+def _continues_word(char: str) -> bool:
+    """Whether ``char`` (one character or "") is a letter, mark or digit of a script written
+    with spaces, so that a word next to it is not a whole word."""
+    if not char:
+        return False
+    if char.isascii():
+        return char.isalnum()
+    return _SPACED_RUN_RE.match(char) is not None
+
+
 def _occurs_between_boundaries(folded: str, key: str) -> bool:
     """Whether ``key`` occurs in ``folded`` neither preceded nor followed by a letter, mark or
-    digit (for words with inner punctuation: "x-ray", "3.5", "sort_matrix")."""
+    digit of a script written with spaces (see :func:`_continues_word`)."""
     start = folded.find(key)
     while start >= 0:
         end = start + len(key)
-        before = folded[start - 1] if start else ""
-        after = folded[end] if end < len(folded) else ""
-        if not (before and _WORD_CHAR_RE.match(before)) and not (
-                after and _WORD_CHAR_RE.match(after)):
+        if not _continues_word(folded[start - 1:start] if start else "") \
+                and not _continues_word(folded[end:end + 1]):
             return True
         start = folded.find(key, start + 1)
     return False

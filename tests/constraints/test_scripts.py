@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import regex
 
-from sustain_tasks.constraints import Constraint, SourceContext, text
+from sustain_tasks.constraints import Constraint, SourceContext, shared_analysis, text
 from sustain_tasks.constraints.content import AnswerLength, MentionEntity, ReasoningSteps
 from sustain_tasks.constraints.format import FinalLinePrefix, NoBold
 from sustain_tasks.constraints.length import MaxSentences, MaxWords, MaxWordsPerSentence
@@ -354,3 +354,19 @@ def test_word_checks_compile_no_pattern_per_word(monkeypatch: pytest.MonkeyPatch
         IncludeWord(words[i % 4]).check(output + str(i))
         AvoidWord(words[i % 4]).check(output + str(i))
     assert compiled == 0
+
+
+def test_has_word_answers_alike_inside_and_outside_shared_analysis() -> None:
+    """Inside a shared analysis a word is a lookup in the text's set of runs; outside, its
+    occurrences are found and their neighbours checked: the two must agree."""
+    texts = [RUSSIAN, GREEK, HINDI, VIETNAMESE, CHINESE, JAPANESE, THAI, JSON_QUOTED,
+             "the farmer's x-ray market, sort_matrix(3.5) 1,200 \u212aelvin Stra\u00dfe",
+             "\u6211\u7528Python\u5199\u4ee3\u7801", "caf\u00e9 cafe\u0301 na\u00efve", ""]
+    words = ["мир", "МИР", "ми", "κόσμε", "वाक्य", "वा", "thể", "th", "学生", "りんご", "ชาย",
+             "Waves", "aves", "farmer", "farmer's", "x-ray", "ray", "sort_matrix", "3.5", "200",
+             "kelvin", "strasse", "python", "café", "cafe", "naïve", "market", "", "an swer"]
+    for sample in texts:
+        outside = [text.has_word(sample, word) for word in words]
+        with shared_analysis():
+            inside = [text.has_word(sample, word) for word in words]
+        assert inside == outside, sample
