@@ -574,9 +574,14 @@ def has_word(text: str, word: str) -> bool:
     key = word.casefold()
     if _UNSPACED_RE.search(key) is not None:
         return key in _folded(text)
-    if _ANALYSIS.get() is not None and _SPACED_RUN_RE.fullmatch(key) is not None:
+    is_run = _SPACED_RUN_RE.fullmatch(key) is not None
+    if _ANALYSIS.get() is not None and is_run:
         return key in _folded_runs(text)
-    return _occurs_between_boundaries(_folded(text), key)
+    found = _occurs_between_boundaries(_folded(text), key)
+    if found is None:  # too many occurrences inside longer words: read the runs once
+        return key in _runs_in(_folded(text)) if is_run else _boundaries_regex(key).search(
+            _folded(text)) is not None
+    return found
 
 
 @per_text
@@ -606,17 +611,32 @@ def _continues_word(char: str) -> bool:
     return _SPACED_RUN_RE.match(char) is not None
 
 
-def _occurs_between_boundaries(folded: str, key: str) -> bool:
+_MAX_NEIGHBOUR_CHECKS = 64
+"""Occurrences of a word whose neighbours :func:`has_word` checks one by one before it reads
+the whole text at once instead ("a" in "aaaa...")."""
+
+
+def _occurs_between_boundaries(folded: str, key: str) -> bool | None:
     """Whether ``key`` occurs in ``folded`` neither preceded nor followed by a letter, mark or
-    digit of a script written with spaces (see :func:`_continues_word`)."""
+    digit of a script written with spaces (see :func:`_continues_word`); None when more than
+    :data:`_MAX_NEIGHBOUR_CHECKS` occurrences had to be looked at."""
     start = folded.find(key)
-    while start >= 0:
+    for _ in range(_MAX_NEIGHBOUR_CHECKS):
+        if start < 0:
+            return False
         end = start + len(key)
         if not _continues_word(folded[start - 1:start] if start else "") \
                 and not _continues_word(folded[end:end + 1]):
             return True
         start = folded.find(key, start + 1)
-    return False
+    return None if start >= 0 else False
+
+
+@functools.lru_cache(maxsize=256)
+def _boundaries_regex(key: str) -> regex.Pattern[str]:
+    """A pattern for ``key`` between word boundaries, for the rare word with inner punctuation
+    that occurs very often inside longer words (compiled once per such word)."""
+    return regex.compile(rf"(?<!{_SPACED}){regex.escape(key)}(?!{_SPACED})", regex.V1)
 
 
 def whole_word_test(texts: Iterable[str]) -> Callable[[str], bool]:

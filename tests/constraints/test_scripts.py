@@ -370,3 +370,21 @@ def test_has_word_answers_alike_inside_and_outside_shared_analysis() -> None:
         with shared_analysis():
             inside = [text.has_word(sample, word) for word in words]
         assert inside == outside, sample
+
+
+@pytest.mark.parametrize(
+    ("sample", "word", "expected"),
+    [
+        ("a" * 5000, "a", False),
+        ("a" * 5000 + " a", "a", True),
+        ("a-a" * 2000, "a-a", False),
+        ("xa-a" * 2000 + " a-a.", "a-a", True),
+        ("Мир" * 3000 + " мир", "МИР", True),
+    ],
+)
+def test_a_word_occurring_often_inside_longer_words(sample: str, word: str,
+                                                    expected: bool) -> None:
+    """Past a few occurrences inside longer words, the text is read once instead."""
+    assert text.has_word(sample, word) is expected
+    with shared_analysis():
+        assert text.has_word(sample, word) is expected
