@@ -207,9 +207,27 @@ _ESCAPE_LIKE_COMMANDS = frozenset({
     "textquoteleft", "textquoteright", "textbullet", "tikz", "tabularnewline", "thanks",
     "theoremstyle", "textfrac",
 })
+
+
+def _trie_pattern(names: Iterable[str]) -> str:
+    """A regular expression matching exactly ``names`` (letters only), as a trie: at each
+    position one branch per next letter, so a match is tried letter by letter, not name by
+    name."""
+    branches: dict[str, list[str]] = {}
+    ends = False
+    for name in names:
+        if name:
+            branches.setdefault(name[0], []).append(name[1:])
+        else:
+            ends = True
+    if not branches:
+        return ""
+    body = "|".join(first + _trie_pattern(rest) for first, rest in sorted(branches.items()))
+    return f"(?:{body}){'?' if ends else ''}"
+
+
 _LATEX_COMMAND_RE = re.compile(
-    r"\\(?:(?:" + "|".join(sorted(_ESCAPE_LIKE_COMMANDS, key=len, reverse=True))
-    + r")(?![A-Za-z])\*?|[ntr]|[A-Za-z]+\*?)")
+    r"\\(?:" + _trie_pattern(_ESCAPE_LIKE_COMMANDS) + r"(?![A-Za-z])\*?|[ntr]|[A-Za-z]+\*?)")
 """A LaTeX command name (``\\frac``, ``\\nabla``, ``\\times``), or a bare escape ``\\n``,
 ``\\t`` or ``\\r`` (only the two characters, so the word after it stays)."""
 
