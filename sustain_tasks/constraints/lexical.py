@@ -61,12 +61,10 @@ MAX_DISTINCT_WORDS = 50_000
 output, words first used after this many are not proposed (the tokens are still read once, so
 the work stays linear and the memory bounded). Real outputs stay far below it."""
 
-_AVOIDABLE = frozenset(AVOIDABLE_WORDS)
 _WORD_MIN_LEN = 4
 _INCLUDE_CANDIDATES = 12
 # letters of any script, each with its combining marks (Devanagari vowel signs, decomposed accents)
 _LETTERS_RE: regex.Pattern[str] = regex.compile(r"(?:\p{L}\p{M}*)+")
-_WORD_RUN_RE: regex.Pattern[str] = regex.compile(r"[\p{L}\p{M}\p{N}]+")
 _TOKEN_RE: regex.Pattern[str] = regex.compile(r"(?:\p{L}\p{M}*)+(?:'(?:\p{L}\p{M}*)+)*")
 _ASCII_TOKEN_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
 """What :data:`_TOKEN_RE` matches in ASCII text, found faster."""
@@ -308,13 +306,11 @@ def _first_occurrences(pattern: regex.Pattern[str], text: str) -> Iterator[str]:
 
 
 def _avoidable_words_used(source: str) -> frozenset[str]:
-    """The words of :data:`AVOIDABLE_WORDS` that ``source`` uses (any case), read in one pass."""
-    used: set[str] = set()
-    for run in _first_occurrences(_WORD_RUN_RE, strip_latex_commands(source)):
-        lower = run.lower()
-        if lower in _AVOIDABLE:
-            used.add(lower)
-    return frozenset(used)
+    """The words of :data:`AVOIDABLE_WORDS` that ``source`` uses (any case), as
+    :meth:`AvoidWord.check` reads them (inside extraction's shared analysis the source's words
+    are read once for all of them)."""
+    plain = strip_latex_commands(source)
+    return frozenset(word for word in AVOIDABLE_WORDS if has_word(plain, word))
 
 
 @register

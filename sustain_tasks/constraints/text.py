@@ -18,9 +18,11 @@ Sentences (:func:`sentences`) are counted as a reader counts sentences of prose:
 
 - display math (``$$...$$``, ``\\[...\\]``, ``\\begin{align*}...\\end{align*}`` and the other
   math environments), fenced code blocks and ``[asy]`` drawings are not prose, and neither is a
-  line of bare math: a line with no run of two letters outside inline math and LaTeX command
-  names (``16 - 3 - 4 = 9``, ``#### 18``, ``$x^2 = 4$``), or a line that is only a
-  ``\\boxed{...}``. Such lines hold no sentence and do not end one;
+  line of bare math: a line without two letters in a row (a Greek letter beside a Latin one
+  is a math symbol, not two letters) or a letter of a script written without spaces, outside
+  inline math and LaTeX command names (``16 - 3 - 4 = 9``, ``#### 18``, ``$x^2 = 4$``,
+  ``\u0394x = 5``), or a line that is only a ``\\boxed{...}``. Such lines hold no sentence
+  and do not end one;
 - the final answer line is not a sentence either: the last line of prose when it starts with
   "Answer", "Final answer" or "The answer is" (after markdown marks such as ``**`` or ``#``);
 - a sentence ends at ``.``, ``!`` or ``?`` followed by a space, at a full-width ``。``,
@@ -339,6 +341,7 @@ _ABBREVIATIONS = frozenset({
     "Vol.", "vol.", "pp.", "Inc.", "Ltd.", "Co.", "Corp.", "Bros.", "Jan.", "Feb.", "Aug.",
     "Sep.", "Sept.", "Oct.", "Nov.", "Dec.",
 })
+# item labels ("(a)", "iv.", "Step 2.") are Latin letters and Roman numerals in every language
 _NEXT_LABEL_RE = re.compile(r"\(?(?:[a-z]|[ivx]{1,4})[.)]")
 _DOTTED_RE: regex.Pattern[str] = regex.compile(r"(?:\p{L}\.){2,}|[\p{Lu}\p{Lt}]\.")
 _LABEL_RE = re.compile(

@@ -388,3 +388,13 @@ def test_a_word_occurring_often_inside_longer_words(sample: str, word: str,
     assert text.has_word(sample, word) is expected
     with shared_analysis():
         assert text.has_word(sample, word) is expected
+
+
+def test_avoid_word_candidates_read_words_as_the_check_does() -> None:
+    """A word glued to ideographs is a word there ("\u6211total"), so it is not proposed."""
+    source = "\u6211\u7684total\u662f18\u3002\u6240\u4ee5 hence"
+    proposed = {c.word for c in AvoidWord.candidates(source, CTX)}
+    assert "total" not in proposed
+    assert "hence" not in proposed
+    assert "therefore" in proposed
+    assert all(AvoidWord(word).check(source) for word in proposed)
