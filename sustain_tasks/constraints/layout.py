@@ -51,7 +51,7 @@ _CODE_RE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]+`", re.DOTALL)
 _TITLE_RE = re.compile(r"<<([^\n]*?)>>")
 _JSON_FENCE_RE = re.compile(r"```(?:json)?[ \t]*\n?(.*?)\n?[ \t]*```", re.IGNORECASE | re.DOTALL)
 _BULLET_ITEM_RE = re.compile(r"^[ \t]*[-*+\u2022][ \t]+\S", re.MULTILINE)
-_HIGHLIGHT_RE = re.compile(r"(?<![\w*\\])(\*\*|\*)(?=[^\s*])([^\n*]*?[^\s*\\])\1(?![\w*])")
+_HIGHLIGHT_RE = re.compile(r"(?<![\w*\\])(\*{1,3})(?=[^\s*])([^\n*]*?[^\s*\\])\1(?![\w*])")
 _PLACEHOLDER_RE = re.compile(r"(?<![\\\]\w])\[([^\[\]\n]{1,100})\](?![(\[:])")
 _DIVIDER = "***"
 _SEPARATOR = "******"
@@ -77,8 +77,8 @@ def bullet_items(text: str) -> int:
 
 @per_text
 def highlights(text: str) -> int:
-    """Emphasised spans ``*text*`` and ``**text**`` on one line, outside code and math (the
-    markers touch the text, as Markdown wants, so ``2 * 3 * 4`` is not a highlight)."""
+    """Emphasised spans ``*text*``, ``**text**`` and ``***text***`` on one line, outside code
+    and math (the markers touch the text, as Markdown wants: ``2 * 3 * 4`` is no highlight)."""
     return sum(1 for _ in _HIGHLIGHT_RE.finditer(_no_code_or_math(text)))
 
 
