@@ -35,7 +35,8 @@ from sustain_tasks.constraints.text import count_words
 def _corpus() -> Any:
     path = Path(__file__).with_name("ifeval_corpus.py")
     spec = importlib.util.spec_from_file_location("ifeval_corpus", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
