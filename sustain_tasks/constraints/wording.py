@@ -75,6 +75,12 @@ LANGUAGES: dict[str, str] = {
 
 _CANDIDATES = 4
 _KEYWORD_MIN_LEN = 4
+_SURE = 0.99
+"""The probability ``langdetect`` must give a source's language before it is proposed."""
+_MIN_PROSE_WORDS = 25
+"""Words of two or more letters, outside code and math, a source needs before its language is
+proposed."""
+_PROSE_WORD_RE = re.compile(r"[^\W\d_]{2,}")
 _CODE_RE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]+`", re.DOTALL)
 _RUN_RE = re.compile(r"[^\W_]+")
 _LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
@@ -383,9 +389,9 @@ def _detector_factory() -> Any:
 
 
 @per_text
-def detect_language(text: str) -> str | None:
-    """The language code ``langdetect`` gives ``text`` without code, math and LaTeX command
-    names (``"en"``, ``"zh-cn"``), with a fixed seed; None when no letter is left."""
+def _detection(text: str) -> tuple[str, float] | None:
+    """The most probable language of ``text`` (read as :func:`detect_language` reads it) and
+    its probability."""
     prose = _prose(text)
     if not any(map(str.isalpha, prose)):
         return None
@@ -394,9 +400,19 @@ def detect_language(text: str) -> str | None:
     detector = _detector_factory().create()
     detector.append(prose)
     try:
-        return str(detector.detect())
+        ranked = detector.get_probabilities()
     except LangDetectException:
         return None
+    if not ranked:
+        return None
+    return str(ranked[0].lang), float(ranked[0].prob)
+
+
+def detect_language(text: str) -> str | None:
+    """The language code ``langdetect`` gives ``text`` without code, math and LaTeX command
+    names (``"en"``, ``"zh-cn"``), with a fixed seed; None when no letter is left."""
+    found = _detection(text)
+    return None if found is None else found[0]
 
 
 def _same_language(detected: str | None, wanted: str) -> bool:
@@ -432,11 +448,16 @@ class ResponseLanguage(Constraint):
     @classmethod
     def candidates(cls, source: str, ctx: SourceContext) -> Iterator[Self]:
         del ctx
-        found = detect_language(source)
-        if found is None:
+        # a hesitant detection, or one made on a few words between formulas (math read as
+        # Catalan or Somali), would ask for an odd language
+        if sum(1 for _ in islice(_PROSE_WORD_RE.finditer(_prose(source)), _MIN_PROSE_WORDS)) \
+                < _MIN_PROSE_WORDS:
             return
-        primary = found.split("-")[0]
-        yield cls(primary if primary in LANGUAGES else found)
+        found = _detection(source)
+        if found is None or found[1] < _SURE:
+            return
+        primary = found[0].split("-")[0]
+        yield cls(primary if primary in LANGUAGES else found[0])
 
     @classmethod
     def example(cls) -> Self:

@@ -268,6 +268,18 @@ def test_by_id_extraction_is_self_evident(source: str) -> None:
         assert c.check(source), c
 
 
+def test_every_by_id_kind_is_extractable_from_some_source() -> None:
+    kinds = all_kinds()
+    wanted = {k for k in NEW_KINDS if extraction_mode(kinds[k]) == "by id"}
+    extracted: set[str] = set()
+    for source in [*SOURCES, "THE MARKET OPENS EARLY.", ENGLISH * 3]:
+        for kind in wanted:
+            for c in extract_constraints(source, CTX, k=1, kinds=[kind]):
+                assert c.check(source)
+                extracted.add(c.kind)
+    assert extracted == wanted
+
+
 def test_extraction_forms() -> None:
     source = SOURCES[0]
     by_kind = {kind: next(all_kinds()[kind].candidates(source, CTX), None) for kind in NEW_KINDS}
