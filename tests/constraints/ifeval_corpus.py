@@ -79,6 +79,7 @@ TEXTS: dict[str, str] = {
     "caps_math": "THE ANSWER IS $x^2$, AS SHOWN ABOVE.",
     "lower_math": "we get $X = 5$ and so the answer is five, as shown above.",
     "bold_italic": "A ***bold*** word in a single paragraph.",
+    "caps_i": "I think I can, and A is the grade I want.",
     "fr_with_code": ("Voici la fonction qui additionne les prix du march\u00e9.\n\n```python\n"
                      "def total(prices):\n    # add up all of the prices in the list\n"
                      "    return sum(price for price in prices if price is not None)\n```"),

@@ -9,15 +9,21 @@ too, so the table stays true.
 
 Offline limits, recorded rather than hidden: IFEval's sentence counter and its capital-word
 counter call nltk's punkt tokenizer, whose data lm-eval downloads when its IFEval module is
-imported (``instructions_util.download_nltk_resources``). Without network the data is missing,
-and those two ids (:data:`NEEDS_PUNKT`) are skipped with that reason; no other id may be skipped
-(``test_only_punkt_ids_cannot_run``). The download is not attempted here: ``nltk.download`` is
-replaced by a stub while lm-eval's module is imported. ``langdetect`` is seeded (IFEval calls it
+imported (``instructions_util.download_nltk_resources``). Without network the data is missing.
+The capital-word counter only needs punkt to cut sentences before nltk's word tokenizer runs, so
+without the data it is compared with ``word_tokenize(text, preserve_line=True)`` (the same word
+tokenizer on the text as one line; it differs only in how a word before a full stop is split,
+which does not change whether a token is in capitals). The sentence counter is punkt itself:
+``length_constraints:number_sentences`` (:data:`NEEDS_PUNKT`) is skipped with that reason when
+the data is missing, and no other id may be skipped (``test_only_punkt_ids_cannot_run``). The
+download is not attempted here: ``nltk.download`` is replaced by a stub while lm-eval's module
+is imported. ``langdetect`` is seeded (IFEval calls it
 unseeded, so its language verdicts on short texts would otherwise vary between runs).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -45,9 +51,8 @@ def _corpus() -> Any:
 TEXTS: dict[str, str] = _corpus().TEXTS
 PARAMS: dict[str, list[dict[str, Any]]] = _corpus().PARAMS
 
-NEEDS_PUNKT = frozenset({"length_constraints:number_sentences",
-                         "change_case:capital_word_frequency"})
-"""IFEval ids whose checker needs nltk's punkt data."""
+NEEDS_PUNKT = frozenset({"length_constraints:number_sentences"})
+"""IFEval ids whose checker needs nltk's punkt data (the sentence model itself)."""
 
 README = Path(__file__).parents[2] / "sustain_tasks" / "constraints" / "README.md"
 
@@ -98,6 +103,10 @@ PINNED: dict[tuple[str, int, str], str] = {
     ("change_case:english_lowercase", 0, "json_plain"): "no language requirement",
     ("change_case:english_lowercase", 0, "json_fenced"): "no language requirement",
     ("change_case:english_lowercase", 0, "lower_math"): "code and math not read",
+    # capital words: single letters ("I", "A", the letters of "P.S.") are not words in capitals
+    ("change_case:capital_word_frequency", 0, "caps_i"): "capital words",
+    ("change_case:capital_word_frequency", 1, "caps_i"): "capital words",
+    ("change_case:capital_word_frequency", 1, "pps"): "capital words",
     # quotation: curly quotes wrap a response too
     ("startend:quotation", 0, "curly_quoted"): "curly quotes",
 }
@@ -129,7 +138,7 @@ def ifeval() -> Iterator[Callable[[str, dict[str, Any], str], bool]]:
         import nltk
 
         with mock.patch.object(nltk, "download", return_value=False):
-            from lm_eval.tasks.ifeval import instructions_registry
+            from lm_eval.tasks.ifeval import instructions_registry, instructions_util
     except ImportError as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"lm-eval's IFEval checker cannot be imported in CI: {exc}")
@@ -144,7 +153,13 @@ def ifeval() -> Iterator[Callable[[str, dict[str, Any], str], bool]]:
         instruction.build_description(**{k: v for k, v in kwargs.items() if v})
         return bool(response.strip() and instruction.check_following(response))
 
-    yield check
+    try:
+        nltk.data.find("tokenizers/punkt_tab")
+        tokenize = instructions_util.nltk.word_tokenize
+    except LookupError:  # offline: the word tokenizer without punkt's sentence split
+        tokenize = functools.partial(nltk.word_tokenize, preserve_line=True)
+    with mock.patch.object(instructions_util.nltk, "word_tokenize", tokenize):
+        yield check
     langdetect.DetectorFactory.seed = saved
 
 
