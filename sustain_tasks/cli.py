@@ -439,7 +439,7 @@ def _check_ifeval(args: argparse.Namespace) -> int:
     rows = read_ifeval_rows(args.ifeval)
     if not rows:
         raise SustainInputError("no rows in this file", path=args.ifeval)
-    responses, unmatched = read_ifeval_responses(args.outputs, rows)
+    responses, unmatched = read_ifeval_responses(args.outputs, rows, args.variant)
     if not responses:
         what = (f"{len(unmatched)} line(s) match no row (by prompt or by key), e.g. "
                 f"{unmatched[0]}" if unmatched else "the file is empty")

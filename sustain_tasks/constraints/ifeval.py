@@ -396,14 +396,15 @@ def read_ifeval_rows(path: str | Path) -> list[IfevalRow]:
     return rows
 
 
-def read_ifeval_responses(path: str | Path,
-                          rows: list[IfevalRow]) -> tuple[dict[str, str], list[str]]:
+def read_ifeval_responses(path: str | Path, rows: list[IfevalRow],
+                          variant: str | None = None) -> tuple[dict[str, str], list[str]]:
     """Responses for ``rows`` from an outputs file, by row key, and the lines not matched.
 
     Each line is either IFEval's ``input_response_data`` form, ``{"prompt", "response"}``,
     matched to the row with the same prompt (compared after stripping surrounding whitespace),
     or this project's form, ``{"id", "output"}``, matched to the row whose ``key`` equals
-    ``id``. Both forms may be mixed. A ``null`` response is an empty one.
+    ``id``. Both forms may be mixed. A ``null`` response is an empty one. With ``variant``, a
+    line whose ``variant`` field names another variant is skipped (lines without one are read).
 
     Raises:
         SustainInputError: a line with neither form, a non-string response, or two responses
@@ -419,6 +420,8 @@ def read_ifeval_responses(path: str | Path,
     where: dict[str, int] = {}
     unmatched: list[str] = []
     for line, record in iter_jsonl(path):
+        if variant is not None and record.get("variant", variant) != variant:
+            continue
         if "response" in record:
             text_field, prompt = "response", record.get("prompt")
             if not isinstance(prompt, str):

@@ -226,6 +226,22 @@ def test_check_ifeval_bad_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "match no row" in err
 
 
+def test_check_ifeval_reads_the_chosen_variant(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    rows = _write(tmp_path / "input_data.jsonl", ROWS[:1])
+    outputs = _write(tmp_path / "out.jsonl", [
+        {"id": "1000", "output": "x, y", "variant": "plain"},
+        {"id": "1000", "output": "eggs are fresh and cheap today", "variant": "constrained"},
+    ])
+    code, out, _ = run(capsys, "check", "--ifeval", rows, "--outputs", outputs, "--format",
+                       "json")
+    assert code == 0
+    assert json.loads(out)["compliant"] is True
+    code, out, _ = run(capsys, "check", "--ifeval", rows, "--outputs", outputs, "--format",
+                       "json", "--variant", "plain")
+    assert json.loads(out)["compliant"] is False
+
+
 def test_check_needs_exactly_one_source(tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     outputs = _write(tmp_path / "out.jsonl", [{"id": "1", "output": "x"}])
