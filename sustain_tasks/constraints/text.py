@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -62,6 +63,7 @@ __all__ = [
     "count_sentences",
     "count_words",
     "ends_with_answer_line",
+    "fold_case",
     "has_word",
     "last_line",
     "lines",
@@ -592,7 +594,7 @@ def has_word(text: str, word: str) -> bool:
     """
     if not word:
         return False
-    key = word.casefold()
+    key = fold_case(word)
     if _UNSPACED_RE.search(key) is not None:
         return key in _folded(text)
     is_run = _SPACED_RUN_RE.fullmatch(key) is not None
@@ -605,9 +607,18 @@ def has_word(text: str, word: str) -> bool:
     return found
 
 
+def fold_case(text: str) -> str:
+    """``text`` for caseless comparison: composed (NFC, so a decomposed "café" equals the
+    composed one), case-folded, and with the dotted capital I of Turkish folded to a plain "i"
+    ("İstanbul" matches "istanbul")."""
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFC", text).casefold().replace("i\u0307", "i")
+
+
 @per_text
 def _folded(text: str) -> str:
-    return text.casefold()
+    return fold_case(text)
 
 
 @per_text
@@ -671,7 +682,7 @@ def whole_word_test(texts: Iterable[str]) -> Callable[[str], bool]:
     runs = _runs_of(texts)
 
     def test(word: str) -> bool:
-        key = word.casefold()
+        key = fold_case(word)
         if key and _UNSPACED_RE.search(key) is None and _SPACED_RUN_RE.fullmatch(key):
             return key in runs
         return any(has_word(text, word) for text in texts)
@@ -682,7 +693,7 @@ def whole_word_test(texts: Iterable[str]) -> Callable[[str], bool]:
 @functools.lru_cache(maxsize=64)
 def _runs_of(texts: tuple[str, ...]) -> frozenset[str]:
     """The case-folded runs of letters and digits of ``texts`` (see :func:`has_word`)."""
-    return frozenset(run for text in texts for run in _runs_in(text.casefold()))
+    return frozenset(run for text in texts for run in _runs_in(fold_case(text)))
 
 
 def normalize_phrase(text: str) -> str:

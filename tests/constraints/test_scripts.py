@@ -398,3 +398,23 @@ def test_avoid_word_candidates_read_words_as_the_check_does() -> None:
     assert "hence" not in proposed
     assert "therefore" in proposed
     assert all(AvoidWord(word).check(source) for word in proposed)
+
+
+@pytest.mark.parametrize(
+    ("sample", "word", "expected"),
+    [
+        ("We flew to İstanbul in May.", "istanbul", True),   # Turkish dotted capital I
+        ("We flew to istanbul in May.", "İstanbul", True),
+        ("un cafe\u0301 noir", "café", True),               # decomposed vs composed
+        ("un café noir", "cafe\u0301", True),
+        ("un cafe noir", "café", False),                     # accents still count
+        ("STRASSE", "straße", True),                         # full case folding
+    ],
+)
+def test_words_match_across_unicode_forms_and_case(sample: str, word: str,
+                                                   expected: bool) -> None:
+    assert text.has_word(sample, word) is expected
+    with shared_analysis():
+        assert text.has_word(sample, word) is expected
+    assert IncludeWord(word).check(sample) is expected
+    assert text.whole_word_test([sample])(word) is expected
