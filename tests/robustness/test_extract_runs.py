@@ -75,8 +75,8 @@ def test_a_cut_lmeval_plain_file_does_not_replace_a_complete_run(tmp_path: Path)
     complete.unlink()
     with pytest.raises(SustainInputError, match="only incomplete plain runs found"):
         read_plain_outputs(tmp_path, "gsm8k")
+    cut_lines(cut, 30)
     with pytest.raises(SustainInputError, match="holds 30 of the 40 docs"):
-        cut_lines(cut, 30)
         read_plain_outputs(cut, "gsm8k")
 
 
