@@ -51,6 +51,7 @@ def test_mbpp_honours_test_setup_code(data_dir: Path) -> None:
     assert not bench.verify(without.reference, without.target, without).correct
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["humaneval", "mbpp"])
 def test_every_reference_solution_passes(items: dict[str, list[Item]], name: str) -> None:
     bench = get_benchmark(name)

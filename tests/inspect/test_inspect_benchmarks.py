@@ -173,6 +173,7 @@ def test_whole_benchmark_log_keeps_scalar_metadata_and_stays_small(
 SUBSET = 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("mode", "expected", "absent"), [
     ("self", {"plain_accuracy": 1.0, "sustain_score": 1.0, "constrained_accuracy": 1.0,
               "compliance": 1.0, "compliance_loose": 1.0, "n_sustain": SUBSET}, []),
@@ -403,6 +404,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.slow
 def test_hostile_math_answers_are_wrong_and_the_loop_keeps_running(
         inspect_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bench = get_benchmark("math500")

@@ -117,6 +117,7 @@ def test_grader_decides_only_open_verdicts(inspect_env: Path, tmp_path: Path,
     assert re.search(r"gsm8k +plain +3 +1\n", table)
 
 
+@pytest.mark.slow
 def test_grader_without_a_grader_role_fails_with_the_fix(inspect_env: Path, tmp_path: Path,
                                                           gsm8k_items: list[Item]) -> None:
     outputs, _ = outputs_and_grades(tmp_path, gsm8k_items)

@@ -56,6 +56,7 @@ def metrics(log: EvalLog) -> dict[str, Any]:
     return {name: m.value for name, m in log.results.scores[0].metrics.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["self", "reference", "plain", "retest", "placebo"])
 def test_every_mode_matches_the_hand_count(inspect_env: Path, task_file: Path, outputs: Path,
                                            mode: str) -> None:
@@ -125,6 +126,7 @@ def test_sustain_score_reads_the_wrapped_log(inspect_env: Path, task_file: Path,
     assert report["n_plain_correct_no_constraint"] == 3
 
 
+@pytest.mark.slow
 def test_a_task_object_and_a_task_function_wrap_alike(inspect_env: Path, task_file: Path,
                                                       outputs: Path) -> None:
     namespace: dict[str, Any] = {}

@@ -16,14 +16,17 @@ from sustain_tasks.benchmarks import get_benchmark
 from sustain_tasks.lm_eval import reference_cache
 from sustain_tasks.lm_eval.adapter import build_docs
 
+N = 12
+"""Items in the small data folder."""
+
 
 @pytest.fixture
 def small_data(tmp_path: Path, data_dir: Path) -> Path:
-    """A data folder holding the first 40 GSM8K items."""
+    """A data folder holding the first N GSM8K items."""
     folder = tmp_path / "data"
     (folder / "gsm8k").mkdir(parents=True)
     lines = (data_dir / "gsm8k" / "test.jsonl").read_text(encoding="utf-8").splitlines()
-    (folder / "gsm8k" / "test.jsonl").write_text("\n".join(lines[:40]) + "\n", encoding="utf-8")
+    (folder / "gsm8k" / "test.jsonl").write_text("\n".join(lines[:N]) + "\n", encoding="utf-8")
     return folder
 
 
@@ -60,10 +63,10 @@ def test_cached_documents_are_identical_and_need_no_extraction(
     monkeypatch.delenv(reference_cache.DISABLE_ENV)
     calls = count_extractions(monkeypatch)
     first = build(small_data, k=2, seed=3)
-    assert len(calls) == 40
+    assert len(calls) == N
     assert len(list(cache.glob("gsm8k-*.json"))) == 1
     second = build(small_data, k=2, seed=3)
-    assert len(calls) == 40  # served from the cache
+    assert len(calls) == N  # served from the cache
     assert fresh == first == second
     assert json.dumps(fresh) == json.dumps(second)  # same values, same key order
 
@@ -75,7 +78,7 @@ def test_other_arguments_data_or_code_are_other_entries(
     for kwargs in ({"k": 2}, {"seed": 1}, {"kinds": "format"}):
         before = len(calls)
         assert build(small_data, **kwargs) == build(small_data, **kwargs)
-        assert len(calls) == before + 40, kwargs
+        assert len(calls) == before + N, kwargs
     assert len(list(cache.glob("gsm8k-*.json"))) == 4
     # an edited data file: another entry, and its own documents
     path = small_data / "gsm8k" / "test.jsonl"
@@ -85,7 +88,7 @@ def test_other_arguments_data_or_code_are_other_entries(
     path.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n", encoding="utf-8")
     before = len(calls)
     edited = build(small_data)
-    assert len(calls) == before + 40
+    assert len(calls) == before + N
     monkeypatch.setenv(reference_cache.DISABLE_ENV, "1")
     assert edited == build(small_data)
     monkeypatch.delenv(reference_cache.DISABLE_ENV)
@@ -93,7 +96,7 @@ def test_other_arguments_data_or_code_are_other_entries(
     monkeypatch.setattr(reference_cache, "code_digest", lambda: "other code")
     before = len(calls)
     assert build(small_data) == edited
-    assert len(calls) == before + 40
+    assert len(calls) == before + N
     assert base[0]["id"] == edited[0]["id"]
 
 
@@ -105,7 +108,7 @@ def test_a_broken_entry_is_rebuilt(monkeypatch: pytest.MonkeyPatch, small_data: 
     for broken in ("{\"docs\": [", "[]", "{\"docs\": [1]}", "\udcff"):
         entry.write_bytes(broken.encode("utf-8", "surrogateescape"))
         assert build(small_data) == docs
-    assert len(calls) == 4 * 40
+    assert len(calls) == 4 * N
     assert json.loads(entry.read_text(encoding="utf-8"))["docs"] == docs
 
 
