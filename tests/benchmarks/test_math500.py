@@ -70,6 +70,7 @@ def test_every_target_parses_and_matches_itself_symbolically(items: list[Item]) 
     assert failed == []
 
 
+@pytest.mark.slow
 def test_references_are_judged_wrong_against_other_targets(bench: MATH500,
                                                            items: list[Item]) -> None:
     # a negative control: shift the targets by one item (skipping equal answers)

@@ -78,6 +78,7 @@ def test_verify_math500_against_the_dataset(capsys: pytest.CaptureFixture[str], 
     assert "accuracy (constrained): 0.000" in err
 
 
+@pytest.mark.slow
 def test_verify_math500_target_overrides_need_no_data(capsys: pytest.CaptureFixture[str],
                                                       tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:

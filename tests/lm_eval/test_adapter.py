@@ -115,6 +115,7 @@ def test_reference_mode_builds_every_item(local_data: Path, bench_name: str,
     assert build_docs(bench_name, "constrained", k=3, seed=5) == docs
 
 
+@pytest.mark.slow
 def test_custom_dataset_returns_a_test_split(local_data: Path) -> None:
     ds = custom_dataset(sustain_task="gsm8k", sustain_variant="constrained", version=1.0,
                         model="m", base_url="http://x", k="2", kinds="length", seed=0)
