@@ -76,10 +76,10 @@ def code_digest() -> str:
 
     digest = hashlib.sha256()
     for package in (sustain_tasks, sustain_verifiers):
-        root = Path(package.__file__ or "").parent
-        for path in sorted(root.rglob("*.py")):
-            digest.update(str(path.relative_to(root)).encode("utf-8") + b"\0")
-            digest.update(path.read_bytes() + b"\0")
+        for root in map(Path, package.__path__):
+            for path in sorted(root.rglob("*.py")):
+                digest.update(str(path.relative_to(root)).encode("utf-8") + b"\0")
+                digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
