@@ -253,8 +253,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
         source: Source = "reference"
     else:
         with Progress("reading", enabled=enabled) as reading:
-            outputs, warnings, source_file = read_plain_outputs(args.source, benchmark.name,
-                                                                tick=reading.tick)
+            outputs, warnings, source_file = read_plain_outputs(
+                args.source, benchmark.name, tick=reading.tick,
+                allow_incomplete=args.allow_incomplete)
         for w in warnings:
             _warn(w)
         source = "self"
@@ -781,6 +782,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="extraction seed (default 0)")
     p.add_argument("--limit", type=_positive_int, default=None, metavar="N",
                    help="only the first N outputs")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="extract from an incomplete run (a killed or cut-off run) when no "
+                        "complete one is found; by default that is an error, and a complete "
+                        "run is always preferred")
     _add_data_dir(p)
     _add_unsafe(p)
     _add_progress(p)
