@@ -86,6 +86,7 @@ __all__ = [
     "read_lmeval_samples",
     "read_plain_outputs",
     "read_rows",
+    "recording_of",
     "replay_label",
     "split_lmeval_task",
 ]
@@ -181,6 +182,9 @@ class RunInfo:
             or that holds fewer samples than it was started on; an lm-eval samples file with
             fewer docs or lines than its results file counts, cut in the middle of a line, or
             missing); empty when it is complete or nothing says otherwise.
+        recording: For a replay model (``sustain/replay``, ``sustain-replay``), the recorded
+            outputs it answered from (:func:`recording_of`); None for any other model. Runs
+            of different recordings are never paired.
     """
 
     mode: str | None = None
@@ -189,6 +193,7 @@ class RunInfo:
     seed: int | None = None
     constraints: str | None = None
     problems: list[str] = field(default_factory=list)
+    recording: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -604,12 +609,20 @@ def _args_label(model_args: Any) -> str | None:
     return text
 
 
+def recording_of(outputs: Any) -> str | None:
+    """The recording a replay run answered from: its ``outputs`` argument as the run was
+    given it, as a POSIX path (``./a//b.jsonl`` → ``a/b.jsonl``); None when there is none."""
+    if not isinstance(outputs, str) or not outputs.strip():
+        return None
+    return Path(outputs.strip()).as_posix()
+
+
 def replay_label(model: str, outputs: Any) -> str:
-    """``sustain-replay[outputs.jsonl]``: a replay model is named by its recorded outputs, so
-    that replays of different outputs stay apart."""
-    if isinstance(outputs, str) and outputs:
-        return f"{model}[{Path(outputs).name}]"
-    return model
+    """``sustain-replay[runs/a/outputs.jsonl]``: a replay model is named by the recording it
+    answered from (the path as the run was given it, folders included), so that replays of
+    different recordings stay apart, files of the same name in different folders too."""
+    recording = recording_of(outputs)
+    return f"{model}[{recording}]" if recording is not None else model
 
 
 def lmeval_model_name(results: Mapping[str, Any]) -> str | None:
@@ -619,19 +632,24 @@ def lmeval_model_name(results: Mapping[str, Any]) -> str | None:
     ``model=...``); otherwise lm-eval made that name up at random, and the model type
     (``config.model``) is used with the model arguments (``gguf[base_url=http://a]``, or a
     short hash of them), so that runs made at different times pair while different models
-    stay apart; an unnamed ``sustain-replay`` is named by its outputs file
-    (``sustain-replay[outputs.jsonl]``).
+    stay apart. ``sustain-replay`` is named by its recording
+    (``sustain-replay[runs/outputs.jsonl]``) unless ``model=`` gave it another name than
+    the ones ``sustain lm-eval`` adds (``sustain-replay``, ``sustain-replay[...]``).
     """
     config = results.get("config")
     config = config if isinstance(config, Mapping) else {}
     model_args = config.get("model_args")
     model = config.get("model")
+    if model == "sustain-replay":
+        pairs = _arg_pairs(model_args)
+        given = pairs.get("model", "")
+        if not given or given == model or given.startswith(f"{model}["):
+            return replay_label(model, pairs.get("outputs"))
+        return given  # a name the user chose; the recording still keeps runs apart
     named = _model_from_args(model_args)
     if named:
         name = results.get("model_name")
         return str(name) if isinstance(name, str) and name else named
-    if model == "sustain-replay":
-        return replay_label(model, _arg_pairs(model_args).get("outputs"))
     if isinstance(model, str) and model:
         label = _args_label(model_args)
         return f"{model}[{label}]" if label else model
@@ -941,6 +959,9 @@ def _lmeval_run_info(run: LmEvalRun, bench: str) -> RunInfo:
     ``--metadata`` the constrained task got (``constraints_path``: self mode; else reference
     mode with ``k``, ``kinds`` and ``seed``, defaults 1, the benchmark's, 0)."""
     info = RunInfo()
+    config = run.results.get("config") if run.results is not None else None
+    if isinstance(config, Mapping) and config.get("model") == "sustain-replay":
+        info.recording = recording_of(_arg_pairs(config.get("model_args")).get("outputs"))
     configs = run.results.get("configs") if run.results is not None else None
     if not isinstance(configs, Mapping):
         return info
@@ -1192,10 +1213,12 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
     keep = metadata_breakdowns(task)
     run_id = sys.intern(str(path))
     model = str(header.eval.model)
+    recording = None
     if model == "sustain/replay":
         model_args = getattr(header.eval, "model_args", None) or {}
-        model = replay_label(model, model_args.get("outputs")
-                             if isinstance(model_args, Mapping) else None)
+        recording = recording_of(model_args.get("outputs")
+                                 if isinstance(model_args, Mapping) else None)
+        model = replay_label(model, recording)
     task_args = header.eval.task_args or {}
     task_args = task_args if isinstance(task_args, Mapping) else {}
     run_mode = task_args.get("mode")
@@ -1206,7 +1229,7 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
         info = shared.runs[(run_id, task)] = RunInfo(
             mode=run_mode if isinstance(run_mode, str) else None,
             k=_int_or_none(task_args.get("k", 1)), kinds=kinds_label(task_args.get("kinds")),
-            seed=_int_or_none(task_args.get("seed", 0)))
+            seed=_int_or_none(task_args.get("seed", 0)), recording=recording)
     skipped_error = skipped_epoch = max_epoch = found = 0
     seen: set[str] = set()
     for sample in _inspect_samples(path, header, {"events", "store", "messages"}):

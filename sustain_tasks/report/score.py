@@ -77,6 +77,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sustain_tasks.errors import SustainInputError
 from sustain_tasks.protocol import VARIANTS, Variant
 from sustain_tasks.report.readers import (
     Protocol,
@@ -298,6 +299,8 @@ class _Run:
     key: Protocol | None
     """The protocol group the run belongs to; None for a plain run, which can serve any."""
     problems: list[str]
+    recording: str | None = None
+    """The recorded outputs a replay run answered from (None: not a replay)."""
 
 
 def _run_facts(rows: list[SampleRow]) -> _Run:
@@ -326,7 +329,8 @@ def _run_facts(rows: list[SampleRow]) -> _Run:
         key = Protocol("self", info.k, info.kinds, info.seed, info.constraints)
     elif mode in (None, "plain") and holds <= {"plain"}:
         key = None  # a plain run: any protocol's plain variant can come from it
-    return _Run(rows, created, holds, key, problems)
+    recording = next((i.recording for i in infos.values() if i.recording), None)
+    return _Run(rows, created, holds, key, problems, recording)
 
 
 def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
@@ -405,6 +409,8 @@ def _choose_runs(model: str, task: str, protocol: Protocol | None, runs: dict[st
     anchor_created = runs[anchor].created
     for variant in VARIANTS:
         having = [run for run in order if variant in runs[run].holds]
+        same = [run for run in having if runs[run].recording == runs[anchor].recording]
+        having = same or having  # runs of the anchor's recording first; others are refused
         if not having:
             continue
         if anchor in having:
@@ -440,6 +446,7 @@ def _choose_runs(model: str, task: str, protocol: Protocol | None, runs: dict[st
                 warnings.append(f"{label}: the {variant} run {chosen} holds no "
                                 f"plain variant; {variant} retention is not computed (it "
                                 "is measured over the plain-correct items of its own run)")
+    _refuse_mixed_recordings(label, runs, [*group.runs.values(), *used])
     for run in dict.fromkeys([*group.runs.values(), *used]):
         if runs[run].problems:
             group.incomplete[run] = runs[run].problems
@@ -449,6 +456,23 @@ def _choose_runs(model: str, task: str, protocol: Protocol | None, runs: dict[st
                     f"{'; '.join(runs[run].problems)}): no complete run of this model, task "
                     "and protocol can take its place; the report says complete: false")
     return group
+
+
+def _refuse_mixed_recordings(label: str, runs: Mapping[str, _Run], used: Iterable[str]
+                             ) -> None:
+    """Raise when the runs paired for one report replayed different recordings (or a replay
+    and a model): pairing their variants would compare two different sets of answers."""
+    by_recording: dict[str | None, str] = {}
+    for run in dict.fromkeys(used):
+        by_recording.setdefault(runs[run].recording, run)
+    if len(by_recording) < 2 or all(r is None for r in by_recording):
+        return
+    shown = "; ".join(f"{run} replays {rec}" if rec is not None else f"{run} is no replay"
+                      for rec, run in by_recording.items())
+    raise SustainInputError(
+        f"{label}: refusing to pair runs of different recordings ({shown}); a replay is "
+        "named by its recording unless model= names it, so give each recording its own "
+        "model name (or leave model= out)")
 
 
 # -- metrics ---------------------------------------------------------------------------------
