@@ -325,8 +325,9 @@ def process_results(doc: Mapping[str, Any], results: Sequence[Any]) -> dict[str,
     for the constrained variant also ``compliance`` (every constraint satisfied strictly),
     ``compliance_loose``, and for the failure labels of ``sustain score``
     (:mod:`sustain_tasks.failures`) ``answer_found`` (the lenient extraction found an
-    answer; on every line but ``strict-match``'s) and ``answer_in_format`` (the strict extraction found one;
-    left out for a task without a strict format). Each but ``f1`` is 0.0 or 1.0.
+    answer; on every line but ``strict-match``'s) and ``answer_in_format`` (the strict
+    extraction found one; left out for a task without a strict format). Each but ``f1`` is
+    0.0 or 1.0.
 
     ``results`` holds one response per request: a :class:`FilteredAnswer` from one of the
     filters above, or a raw string (then judged as ``flexible-extract`` would). A malformed

@@ -488,9 +488,8 @@ def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
         protocols = sorted({f.key for run, f in facts.items()
                             if f.key is not None and run not in retests}, key=Protocol.order)
         if retests and not protocols:
-            protocols = sorted({*protocols, *(facts[run].key for run in retests
-                                              if facts[run].key is not None)},
-                               key=Protocol.order)
+            protocols = sorted({key for run in retests
+                                if (key := facts[run].key) is not None}, key=Protocol.order)
         choices: list[Protocol | None] = list(protocols) or [None]
         for protocol in choices:
             members = {run: f for run, f in facts.items() if f.key in (protocol, None)

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from sustain_tasks.benchmarks import BENCHMARKS, Item, get_benchmark
+from sustain_tasks.constraints import constraint_from_record
 from sustain_tasks.lm_eval import include_path, task_manager
 from sustain_tasks.lm_eval.adapter import build_docs
-from sustain_tasks.constraints import constraint_from_record
 from sustain_tasks.protocol import CONSTRAINT_HEADER, placebo_prompt
 from tests.lm_eval.conftest import read_run, run_sustain
 
@@ -32,7 +32,8 @@ def test_control_docs_hold_the_constrained_items(local_data: Path, bench: str) -
     assert [d["id"] for d in retest] == [d["id"] for d in constrained]
     assert [d["id"] for d in placebo] == [d["id"] for d in constrained]
     for c, r, p in zip(constrained[:20], retest[:20], placebo[:20], strict=True):
-        assert r["variant"] == "retest" and p["variant"] == "placebo"
+        assert r["variant"] == "retest"
+        assert p["variant"] == "placebo"
         assert r["prompt"] == plain[r["id"]]["prompt"]
         assert p["prompt"].startswith(plain[p["id"]]["prompt"] + "\n\n")
         assert CONSTRAINT_HEADER not in p["prompt"]
@@ -119,7 +120,8 @@ def test_self_mode_with_controls_end_to_end(tmp_path: Path, offline_env: dict[st
     assert row["adjusted_interference_ci_low"] <= row["adjusted_interference_ci_high"]
     failures = row["failures"]
     assert failures["n_failures"] == 3
-    assert failures["stop_reason_recorded"] is False and failures["answer_recorded"] is True
+    assert failures["stop_reason_recorded"] is False
+    assert failures["answer_recorded"] is True
     assert sum(failures["counts"].values()) == 3
 
 

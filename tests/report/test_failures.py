@@ -64,7 +64,8 @@ def test_answer_in_format_per_benchmark() -> None:
 
 def test_last_line() -> None:
     assert last_line("a\nb  \n\n  ") == "b"
-    assert last_line("") == "" and last_line(None) is None
+    assert last_line("") == ""
+    assert last_line(None) is None
     long = "x" * 250 + "END"
     assert last_line(long) == "…" + long[-200:]
 
@@ -112,7 +113,8 @@ def test_failure_summary() -> None:
     assert d["by_kind"]["format:no_bold"]["counts"]["no_answer"] == 1
     assert d["by_kind"]["length:max_words"]["n_failures"] == 10
     assert d["by_kind"]["length:max_words"]["shares"]["truncated"] == 0.1
-    assert d["stop_reason_recorded"] is True and d["answer_recorded"] is True
+    assert d["stop_reason_recorded"] is True
+    assert d["answer_recorded"] is True
     first = report.failures.items[0]
     assert (first.plain_last_line, first.constrained_last_line) == ("#### 0", "c0")
 
@@ -128,7 +130,8 @@ def test_examples_are_capped_at_five() -> None:
     # nothing but compliance recorded: stop reason and answer facts unknown
     assert d["counts"]["wrong_while_compliant"] == 8
     assert d["examples"]["wrong_while_compliant"] == ["0", "1", "2", "3", "4"]
-    assert d["stop_reason_recorded"] is False and d["answer_recorded"] is False
+    assert d["stop_reason_recorded"] is False
+    assert d["answer_recorded"] is False
 
 
 def test_no_constrained_variant_no_failures() -> None:
@@ -178,7 +181,9 @@ def test_lmeval_facts_are_read_and_no_stop_reason(tmp_path: Path) -> None:
     assert report.failures.items[0].constrained_last_line == "last 0"
     assert report.failures.items[0].plain_last_line == "out"
     d = json.loads(render([report], "json"))["failures"]
-    assert d["stop_reason_recorded"] is False and d["answer_recorded"] is True
+    assert d["stop_reason_recorded"] is False
+    assert d["answer_recorded"] is True
     # without last_lines the rows keep none (a million items stay small)
     [lean] = score_rows(read_rows([tmp_path]).rows)
-    assert lean.failures is not None and lean.failures.items[0].constrained_last_line is None
+    assert lean.failures is not None
+    assert lean.failures.items[0].constrained_last_line is None

@@ -105,7 +105,8 @@ def test_every_emitted_field_is_documented(tmp_path: Path) -> None:
                    "placebo_mcnemar_p", "adjusted_interference_bootstrap", "sustain_f1"):
         assert needed in names, needed
     gsm8k = next(o for o in objects if o["task"] == "gsm8k" and o["model"] == "sustain/reference")
-    assert gsm8k["retest_mcnemar_p"] is not None and gsm8k["placebo_mcnemar_p"] is not None
+    assert gsm8k["retest_mcnemar_p"] is not None
+    assert gsm8k["placebo_mcnemar_p"] is not None
     assert gsm8k["by_metadata"] == {}
     math = next(o for o in objects if o["task"] == "math500")
     for groups in math["by_metadata"].values():
@@ -143,5 +144,7 @@ def test_failures_listing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
                                "constrained_last_line"}
     assert main(["score", str(root / "self.eval"), "--failures"]) == 0
     table = capsys.readouterr().out
-    assert "no_answer" in table and "answer 3" in table and "#### 1" in table
+    assert "no_answer" in table
+    assert "answer 3" in table
+    assert "#### 1" in table
     assert table.splitlines()[0].split()[:3] == ["report", "id", "label"]
