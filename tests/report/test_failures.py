@@ -187,3 +187,39 @@ def test_lmeval_facts_are_read_and_no_stop_reason(tmp_path: Path) -> None:
     [lean] = score_rows(read_rows([tmp_path]).rows)
     assert lean.failures is not None
     assert lean.failures.items[0].constrained_last_line is None
+
+
+@pytest.mark.inspect
+def test_inspect_run_records_the_facts(monkeypatch: pytest.MonkeyPatch, data_dir: Path,
+                                       tmp_path: Path) -> None:
+    """A real Inspect run (sustain/replay) records the facts and the stop reason, and
+    sustain score labels its failures from them."""
+    from inspect_ai import eval as inspect_eval
+
+    from sustain_tasks.gsm8k import gsm8k
+
+    monkeypatch.setenv("SUSTAIN_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    items = get_benchmark("gsm8k").load(data_dir, limit=4)
+    lines = [{"id": item.id, "variant": "plain", "output": item.reference} for item in items]
+    wrong = [f"{int(i.target.replace(',', '')) + 1}" for i in items]
+    constrained = ["I am not sure.",  # no answer
+                   f"So the total is {wrong[1]}.",  # a number, no #### line
+                   f"Short.\n#### {wrong[2]}",  # in format, wrong
+                   items[3].reference]  # kept
+    lines += [{"id": item.id, "variant": "constrained", "output": out}
+              for item, out in zip(items, constrained, strict=True)]
+    outputs = tmp_path / "outputs.jsonl"
+    outputs.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    [log] = inspect_eval(gsm8k(mode="self", kinds="length:max_words"), model="sustain/replay",
+                         model_args={"outputs": str(outputs)}, limit=4, display="none",
+                         log_dir=str(tmp_path / "logs"))
+    assert log.status == "success", log.error
+    [report] = score_rows(read_rows([tmp_path / "logs"], last_lines=True).rows)
+    assert report.failures is not None
+    assert report.failures.stop_reason_recorded
+    assert report.failures.answer_recorded
+    got = [(f.sample_id, f.label, f.constrained_last_line) for f in report.failures.items]
+    assert got == [(items[0].id, "no_answer", "I am not sure."),
+                   (items[1].id, "format_lost", f"So the total is {wrong[1]}."),
+                   (items[2].id, "wrong_while_compliant", f"#### {wrong[2]}")]
