@@ -223,3 +223,4 @@ def test_inspect_run_records_the_facts(monkeypatch: pytest.MonkeyPatch, data_dir
     assert got == [(items[0].id, "no_answer", "I am not sure."),
                    (items[1].id, "format_lost", f"So the total is {wrong[1]}."),
                    (items[2].id, "wrong_while_compliant", f"#### {wrong[2]}")]
+
