@@ -148,3 +148,20 @@ def test_failures_listing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "answer 3" in table
     assert "#### 1" in table
     assert table.splitlines()[0].split()[:3] == ["report", "id", "label"]
+
+
+def test_failures_listing_csv_and_markdown(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+    import io
+
+    root = _inputs(tmp_path)
+    assert main(["score", str(root / "self.eval"), "--failures", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["id"] for r in rows] == ["0", "3", "6", "9"]
+    assert rows[1]["constraint_kinds"] == "length:max_words,format:no_bold"
+    assert rows[1]["label"] == "no_answer"
+    assert main(["score", str(root / "self.eval"), "--failures", "--format", "md"]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith("| report | id | label |")
+    assert "| format_lost |" in md
