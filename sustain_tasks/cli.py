@@ -636,9 +636,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         check_output(args.plot, inputs=args.paths, reads=_readable, option="--plot")
         require_matplotlib()
     with Progress("reading samples", enabled=_progress_enabled(args)) as progress:
-        read = read_rows(args.paths, tick=progress.tick)
+        read = read_rows(args.paths, tick=progress.tick, last_lines=args.failures)
     warnings = list(read.warnings)
-    reports = score_rows(read.rows, warnings)
+    reports = score_rows(read.rows, warnings, n_boot=args.bootstrap, seed=args.seed)
     if reports and args.compare:
         compare_models(reports, n_boot=args.bootstrap, seed=args.seed, warnings=warnings)
     for w in warnings:
@@ -646,7 +646,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not reports:
         raise SustainInputError("nothing to score: no sustain task results in "
                                 + ", ".join(args.paths))
-    text = render(reports, args.format)
+    if args.failures:
+        from sustain_tasks.report.listing import render_failures
+
+        text = render_failures(reports, args.format)
+    else:
+        text = render(reports, args.format)
     if args.out in (None, "-"):
         sys.stdout.write(text)
     else:
@@ -853,7 +858,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", action="store_true",
                    help="compare models on each task (seeded paired bootstrap)")
     p.add_argument("--bootstrap", type=_positive_int, default=2000, metavar="N",
-                   help="bootstrap resamples for --compare (default 2000)")
+                   help="bootstrap resamples for --compare and the interval of adjusted "
+                        "interference (default 2000)")
+    p.add_argument("--failures", action="store_true",
+                   help="list every constrained failure on S instead of the report: label, "
+                        "sample id, constraint kinds, the last line of both outputs")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     _add_progress(p)
     p.set_defaults(handler=cmd_score)

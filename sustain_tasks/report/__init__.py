@@ -7,6 +7,8 @@
   breakdowns by constraint kind, category and item metadata (MATH-500 level and subject,
   HotpotQA type).
 - :mod:`~sustain_tasks.report.formats`: table, Markdown, CSV, JSON Lines, plot.
+- :mod:`~sustain_tasks.report.listing`: every constrained failure on S with its label
+  (``sustain score --failures``).
 """
 
 from __future__ import annotations
