@@ -64,7 +64,7 @@ def test_cached_documents_are_identical_and_need_no_extraction(
     calls = count_extractions(monkeypatch)
     first = build(small_data, k=2, seed=3)
     assert len(calls) == N
-    assert len(list(cache.glob("gsm8k-*.json"))) == 1
+    assert len(list(cache.glob("gsm8k_constrained-*.json"))) == 1
     second = build(small_data, k=2, seed=3)
     assert len(calls) == N  # served from the cache
     assert fresh == first == second
@@ -79,7 +79,7 @@ def test_other_arguments_data_or_code_are_other_entries(
         before = len(calls)
         assert build(small_data, **kwargs) == build(small_data, **kwargs)
         assert len(calls) == before + N, kwargs
-    assert len(list(cache.glob("gsm8k-*.json"))) == 4
+    assert len(list(cache.glob("gsm8k_constrained-*.json"))) == 4
     # an edited data file: another entry, and its own documents
     path = small_data / "gsm8k" / "test.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -103,7 +103,7 @@ def test_other_arguments_data_or_code_are_other_entries(
 def test_a_broken_entry_is_rebuilt(monkeypatch: pytest.MonkeyPatch, small_data: Path,
                                    cache: Path) -> None:
     docs = build(small_data)
-    [entry] = cache.glob("gsm8k-*.json")
+    [entry] = cache.glob("gsm8k_constrained-*.json")
     calls = count_extractions(monkeypatch)
     for broken in ("{\"docs\": [", "[]", "{\"docs\": [1]}", "\udcff"):
         entry.write_bytes(broken.encode("utf-8", "surrogateescape"))
@@ -135,5 +135,19 @@ def test_old_entries_are_pruned(monkeypatch: pytest.MonkeyPatch, small_data: Pat
                                 cache: Path) -> None:
     for seed in range(reference_cache.MAX_ENTRIES_PER_TASK + 2):
         build(small_data, seed=seed)
-    assert len(list(cache.glob("gsm8k-*.json"))) == reference_cache.MAX_ENTRIES_PER_TASK
+    assert len(list(cache.glob("gsm8k_constrained-*.json"))) == reference_cache.MAX_ENTRIES_PER_TASK
     assert not list(cache.glob(".*.tmp"))
+
+
+def test_each_variant_has_its_own_entry(small_data: Path, cache: Path) -> None:
+    """The control variants' prompts differ from the constrained one's: never served from its
+    entry."""
+    constrained = build_docs("gsm8k", "constrained", data_dir=str(small_data))
+    placebo = build_docs("gsm8k", "placebo", data_dir=str(small_data))
+    retest = build_docs("gsm8k", "retest", data_dir=str(small_data))
+    assert {d["variant"] for d in constrained} == {"constrained"}
+    assert {d["variant"] for d in placebo} == {"placebo"}
+    assert {d["variant"] for d in retest} == {"retest"}
+    assert [d["prompt"] for d in placebo] != [d["prompt"] for d in constrained]
+    assert build_docs("gsm8k", "placebo", data_dir=str(small_data)) == placebo
+    assert len(list(cache.glob("gsm8k_*-*.json"))) == 3
