@@ -523,6 +523,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     """
     from sustain_tasks.report.formats import render, require_matplotlib, write_plot
     from sustain_tasks.report.leaderboard import distinct_models, render_leaderboards
+    from sustain_tasks.report.plot import plot_format
     from sustain_tasks.report.readers import read_rows
     from sustain_tasks.report.score import compare_models, score_rows
 
@@ -533,6 +534,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         check_output(args.out, inputs=args.paths, reads=_readable)
     if args.plot:
         check_output(args.plot, inputs=args.paths, reads=_readable, option="--plot")
+        plot_format(args.plot)
         require_matplotlib()
     if args.html:
         check_output(args.html, inputs=args.paths, reads=_readable, option="--html")

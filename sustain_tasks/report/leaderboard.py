@@ -37,8 +37,7 @@ __all__ = [
     "render_leaderboards",
 ]
 
-SORTED_BY = ("SustainScore, highest first (ties: larger |S|, then model name; no "
-             "SustainScore last)")
+SORTED_BY = "SustainScore, highest first (ties: larger |S|, then model name)"
 """How leaderboard rows are ordered, as the tables say it."""
 
 
@@ -232,7 +231,7 @@ def render_leaderboards(reports: Sequence[TaskReport], fmt: str) -> str:
         raise ValueError(f"leaderboards are drawn as 'table' or 'md', not {fmt!r}")
     parts: list[str] = []
     for board in leaderboards(reports):
-        parts.append(heading(f"Leaderboard: {board.task} (sorted by {SORTED_BY})"))
+        parts.append(heading(f"Leaderboard: {board.task}, sorted by {SORTED_BY}"))
         parts.append(table(*leaderboard_rows(board)))
     return "\n\n".join(parts) + "\n"
 

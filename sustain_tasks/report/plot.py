@@ -31,7 +31,7 @@ from sustain_tasks.report.stats import Rate
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["figure", "plot_png", "require_matplotlib", "write_plot"]
+__all__ = ["FORMATS", "figure", "plot_format", "plot_png", "require_matplotlib", "write_plot"]
 
 TASK_COLUMNS = 2
 """Benchmark panels per row of the figure."""
@@ -44,6 +44,7 @@ PANEL_WIDTH = 6.2
 STRUCTURAL_COLOURS = ("#1f4e99", "#4c8bd6", "#8fb8ea")
 SEMANTIC_COLOURS = ("#c0501f", "#f0a050")
 DPI = 110
+TICKS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 _RC = {"font.family": "DejaVu Sans", "font.size": 9.0, "svg.hashsalt": "sustainscore",
        "path.simplify": True}
 
@@ -54,6 +55,19 @@ def require_matplotlib(purpose: str = "--plot") -> None:
         import matplotlib  # noqa: F401
     except ImportError as exc:
         raise MissingDependencyError("matplotlib", extra="plot", purpose=purpose) from exc
+
+
+FORMATS = ("png", "svg", "pdf")
+"""The image formats ``write_plot`` writes, chosen by the file's suffix."""
+
+
+def plot_format(path: str | Path) -> str:
+    """The format of ``path`` by its suffix (none: png); a clear error for another suffix."""
+    suffix = Path(path).suffix.lstrip(".").lower() or "png"
+    if suffix not in FORMATS:
+        raise SustainInputError(f"cannot draw a .{suffix} file; name the plot "
+                                + ", ".join(f".{f}" for f in FORMATS), path=path)
+    return suffix
 
 
 def _errors(r: Rate) -> tuple[float, float, float]:
@@ -81,6 +95,7 @@ def _benchmark_panel(ax: Any, task: str, rows: list[str],
                 transform=note, va="center", fontsize=8, clip_on=False)
     ax.axvline(1.0, color="#999999", linewidth=0.8, linestyle="--")
     ax.set_xlim(0.0, 1.02)
+    ax.set_xticks(TICKS)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(rows if first else [""] * len(rows))
@@ -138,6 +153,7 @@ def _category_panel(ax: Any, rows: list[str], rates: dict[str, dict[str, Rate]])
                     markersize=4.5, label=f"{c} ({family(c)}, |S|={total})")
     ax.axvline(1.0, color="#999999", linewidth=0.8, linestyle="--")
     ax.set_xlim(0.0, 1.02)
+    ax.set_xticks(TICKS)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(rows)
@@ -146,11 +162,11 @@ def _category_panel(ax: Any, rows: list[str], rates: dict[str, dict[str, Rate]])
         ax.axhline(y + 0.5, color="#eeeeee", linewidth=0.8)
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.set_title("By constraint category, pooled over benchmarks (structural: length, format, "
+    ax.set_title("By constraint category, pooled over benchmarks\n(structural: length, format, "
                  "code; semantic: lexical, content)", loc="left", fontsize=10,
                  fontweight="bold")
     ax.set_xlabel("SustainScore on the items of S carrying the category (95% Wilson "
-                  "interval; an item counts under each of its categories)")
+                  "interval)\nan item counts under each of its categories")
     if categories:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
                   borderaxespad=0.0)
@@ -191,8 +207,8 @@ def figure(reports: Sequence[TaskReport]) -> Figure:
         if bottom:
             _category_panel(fig.add_subplot(outer[task_rows]), rows, rates)
         fig.suptitle(f"SustainScore: {_plural(len(rows), 'model')} on "
-                     f"{_plural(len(tasks), 'benchmark')} (1.0 = no interference; models "
-                     "ordered by SustainScore pooled over benchmarks)", fontsize=12,
+                     f"{_plural(len(tasks), 'benchmark')}\n(1.0 = no interference; models "
+                     "ordered by SustainScore pooled over benchmarks)", fontsize=11,
                      fontweight="bold", x=0.01, ha="left")
     return fig
 
@@ -219,7 +235,7 @@ def write_plot(reports: Sequence[TaskReport], path: str | Path) -> None:
     """Write the figure to ``path``; its suffix picks the format (png, svg, pdf)."""
     require_matplotlib()
     out = Path(path)
-    fmt = out.suffix.lstrip(".").lower() or "png"
+    fmt = plot_format(out)
     data = _encode(figure(reports), fmt)
     out.parent.mkdir(parents=True, exist_ok=True)
     # a temporary file beside it, renamed: a failed write never leaves a broken image there
