@@ -31,7 +31,7 @@ from typing import Any
 import datasets
 import evaluate
 
-from sustain_tasks.report.stats import Rate, rate
+from sustain_tasks.report.stats import Z95, Rate, rate
 
 __all__ = ["METRIC_PATH", "SustainScore"]
 
@@ -102,7 +102,8 @@ class SustainScore(evaluate.Metric):
                  confidence: float = 0.95) -> dict[str, Any]:
         if not 0.0 < confidence < 1.0:
             raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-        z = NormalDist().inv_cdf(0.5 + confidence / 2)
+        # the report's own constant at 95%, so both give the same digits
+        z = Z95 if confidence == 0.95 else NormalDist().inv_cdf(0.5 + confidence / 2)
         constrained = _verdicts("predictions", predictions)
         plain = _verdicts("references", references)
         kept = [c for p, c in zip(plain, constrained, strict=True) if p]
