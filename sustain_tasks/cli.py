@@ -529,6 +529,9 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     if args.leaderboard and args.format not in ("table", "md"):
         raise SustainInputError("--leaderboard prints tables: use it with --format table or md")
+    if args.leaderboard and args.failures:
+        raise SustainInputError("--leaderboard and --failures print different listings: "
+                                "choose one")
     # bad destinations fail before the (possibly long) reading
     if args.out not in (None, "-"):
         check_output(args.out, inputs=args.paths, reads=_readable)
@@ -539,9 +542,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.html:
         check_output(args.html, inputs=args.paths, reads=_readable, option="--html")
     with Progress("reading samples", enabled=_progress_enabled(args)) as progress:
-        read = read_rows(args.paths, tick=progress.tick)
+        read = read_rows(args.paths, tick=progress.tick,
+                         last_lines=args.failures or bool(args.html))
     warnings = list(read.warnings)
-    reports = score_rows(read.rows, warnings)
+    reports = score_rows(read.rows, warnings, n_boot=args.bootstrap, seed=args.seed)
     if reports and args.compare:
         compare_models(reports, n_boot=args.bootstrap, seed=args.seed, warnings=warnings)
     for w in warnings:
@@ -549,7 +553,11 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not reports:
         raise SustainInputError("nothing to score: no sustain task results in "
                                 + ", ".join(args.paths))
-    if args.leaderboard:
+    if args.failures:
+        from sustain_tasks.report.listing import render_failures
+
+        text = render_failures(reports, args.format)
+    elif args.leaderboard:
         text = render_leaderboards(reports, args.format)
     elif args.format in ("table", "md") and distinct_models(reports) > 1:
         text = render_leaderboards(reports, args.format) + "\n" + render(reports, args.format)
@@ -758,7 +766,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", action="store_true",
                    help="compare models on each task (seeded paired bootstrap)")
     p.add_argument("--bootstrap", type=_positive_int, default=2000, metavar="N",
-                   help="bootstrap resamples for --compare (default 2000)")
+                   help="bootstrap resamples for --compare and the interval of adjusted "
+                        "interference (default 2000)")
+    p.add_argument("--failures", action="store_true",
+                   help="list every constrained failure on S instead of the report: label, "
+                        "sample id, constraint kinds, the last line of both outputs")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     _add_progress(p)
     p.set_defaults(handler=cmd_score)

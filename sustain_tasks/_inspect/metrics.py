@@ -6,6 +6,11 @@ run), ``in_s`` (1.0 when the item belongs to S), ``n_constraints``, and for benc
 grade answers ``plain_f1`` / ``constrained_f1`` (None otherwise). A metric whose
 denominator is empty reports NaN (e.g. ``constrained_accuracy`` in plain mode).
 
+``n_sustain`` is |S| as ``sustain score`` reports it: plain-correct samples with constraints
+whose *constrained* generation ran, so 0 on a retest or placebo log; those logs count their
+control generations in ``n_retest`` / ``n_placebo`` (the n of each retention), again as
+``sustain score`` does.
+
 All metrics read unreduced scores: with several epochs every (sample, epoch) pair counts as
 one observation, and Inspect's default epoch reducer (which would turn "did not run" into 0)
 is never applied to these values.
@@ -25,6 +30,8 @@ __all__ = [
     "constrained_accuracy",
     "constrained_f1",
     "n_no_constraint",
+    "n_placebo",
+    "n_retest",
     "n_sustain",
     "placebo_retention",
     "plain_accuracy",
@@ -124,12 +131,41 @@ def compliance_loose() -> Metric:
     return compute
 
 
+def _count_ran(scores: list[SampleScore], key: str) -> float:
+    """How many samples are plain-correct with constraints and ran the ``key`` generation."""
+    return float(sum(1 for value in _values(scores)
+                     if _in_s(value) and _flag(value.get(key)) is not None))
+
+
 @metric(scores="unreduced")
 def n_sustain() -> Metric:
-    """|S|: how many samples were plain-correct and received at least one constraint."""
+    """|S|: samples plain-correct with at least one constraint whose constrained generation
+    ran (0 on a retest or placebo log, as in ``sustain score``: see ``n_retest`` /
+    ``n_placebo``)."""
 
     def compute(scores: list[SampleScore]) -> Value:
-        return float(sum(1 for value in _values(scores) if _in_s(value)))
+        return _count_ran(scores, "constrained")
+
+    return compute
+
+
+@metric(scores="unreduced")
+def n_retest() -> Metric:
+    """Samples of a retest log whose retest generation ran (the n of ``retest_retention``)."""
+
+    def compute(scores: list[SampleScore]) -> Value:
+        return _count_ran(scores, "retest")
+
+    return compute
+
+
+@metric(scores="unreduced")
+def n_placebo() -> Metric:
+    """Samples of a placebo log whose placebo generation ran (the n of
+    ``placebo_retention``)."""
+
+    def compute(scores: list[SampleScore]) -> Value:
+        return _count_ran(scores, "placebo")
 
     return compute
 

@@ -4,8 +4,10 @@
 ``Score.answer`` is the answer extracted from the plain output; ``Score.metadata`` keeps the
 constraints, the outputs, the verifier's account of each verdict (``plain_detail``,
 ``second_detail``; with a grader, ``plain_grader`` / ``second_grader`` hold the rule's verdict
-beside the grader's) and the per-constraint checks, so a log can be re-analysed without
-re-running anything.
+beside the grader's), the per-constraint checks, and what the failure labels need about the
+constrained output (``constrained_answer_found``, ``constrained_in_format``,
+``constrained_stop_reason``: :mod:`sustain_tasks.failures`), so a log can be re-analysed
+without re-running anything.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from inspect_ai.solver import TaskState
 from sustain_tasks.benchmarks import Benchmark, Item, Verdict, get_benchmark
 from sustain_tasks.constraints import Constraint, assess, constraint_from_record
 from sustain_tasks.errors import SustainError, SustainInputError
+from sustain_tasks.failures import AnswerFacts, answer_facts
 
 from .context import STORE_KEY
 from .dataset import item_index
@@ -89,6 +92,8 @@ def score_record(bench: Benchmark, record: dict[str, Any], target: str,
         value[str(second_variant)] = _flag(second.correct)
 
     constrained_run = second_variant == "constrained" and second is not None
+    facts = answer_facts(bench, str(second_output), second, item) \
+        if constrained_run and second is not None else None
     metadata: dict[str, Any] = {
         "mode": mode,
         "constraint_source": record.get("constraint_source"),
@@ -101,6 +106,7 @@ def score_record(bench: Benchmark, record: dict[str, Any], target: str,
         "plain_detail": plain.detail,
         "constrained_output": str(second_output) if constrained_run else None,
         "constrained_extracted": second.extracted if constrained_run and second else None,
+        **_failure_facts(record, facts, constrained_run),
         "second_variant": second_variant,
         "second_output": second_output,
         "second_extracted": second.extracted if second is not None else None,
@@ -114,6 +120,18 @@ def score_record(bench: Benchmark, record: dict[str, Any], target: str,
         metadata["second_grader"] = dict(second.grader)
     return Score(value=value, answer=plain.extracted, explanation=_explain(value),
                  metadata=metadata)
+
+
+def _failure_facts(record: Mapping[str, Any], facts: AnswerFacts | None,
+                   constrained_run: bool) -> dict[str, Any]:
+    """What the failure labels need about the constrained output (see
+    :mod:`sustain_tasks.failures`); None where unknown or not a constrained run."""
+    stop = record.get("second_stop_reason")
+    return {
+        "constrained_answer_found": facts.answer_found if facts is not None else None,
+        "constrained_in_format": facts.in_format if facts is not None else None,
+        "constrained_stop_reason": stop if constrained_run and isinstance(stop, str) else None,
+    }
 
 
 def _verdict_flag(record: Mapping[str, Any], key: str) -> float | None:
@@ -181,6 +199,8 @@ def score_wrapped_record(record: Mapping[str, Any]) -> Score:
         "plain_limit": record.get("plain_limit"),
         "constrained_output": str(second_output) if constrained_run else None,
         "constrained_extracted": second_score.get("answer") if constrained_run else None,
+        # a wrapped task's scorer need not report the answer it read: unknown, not absent
+        **_failure_facts(record, None, constrained_run),
         "second_variant": second_variant,
         "second_output": second_output,
         "second_extracted": second_score.get("answer") if second is not None else None,

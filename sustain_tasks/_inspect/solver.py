@@ -103,7 +103,7 @@ def sustain_solver(
             "k": k, "kinds": kinds, "seed": seed, "variant": "plain",
             "plain_prompt": plain, "plain_output": None, "constraint_source": None,
             "constraints": [], "second_variant": None, "second_prompt": None,
-            "second_output": None,
+            "second_output": None, "second_stop_reason": None,
         }
         save(state, record)
         state = await generate(state)
@@ -141,6 +141,7 @@ def sustain_solver(
         state.messages = [ChatMessageUser(content=prompt)]  # a fresh conversation
         state = await generate(state)
         record["second_output"] = state.output.completion
+        record["second_stop_reason"] = state.output.stop_reason
         save(state, record)
         return state
 

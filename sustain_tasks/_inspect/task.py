@@ -24,6 +24,8 @@ from .metrics import (
     compliance_loose,
     constrained_accuracy,
     constrained_f1,
+    n_placebo,
+    n_retest,
     n_sustain,
     placebo_retention,
     plain_accuracy,
@@ -136,9 +138,9 @@ def mode_metrics(mode: Mode, graded: bool = False) -> list[Metric | dict[str, li
         compliance_loose(), n_sustain(),
     ]
     if mode == "placebo":
-        metrics.append(placebo_retention())
+        metrics += [placebo_retention(), n_placebo()]
     elif mode == "retest":
-        metrics.append(retest_retention())
+        metrics += [retest_retention(), n_retest()]
     if graded:
         metrics += [plain_f1(), constrained_f1()]
     return metrics

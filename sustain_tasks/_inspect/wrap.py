@@ -313,7 +313,8 @@ def sustain_wrap_solver(
             "plain_correct": None, "plain_score": None, "plain_limit": None,
             "constraint_source": None, "constraints": [], "second_variant": None,
             "second_prompt": None, "second_output": None, "second_correct": None,
-            "second_score": None, "second_limit": None, "targets": targets,
+            "second_score": None, "second_limit": None, "second_stop_reason": None,
+            "targets": targets,
         }
         state.store.set(STORE_KEY, dict(record))
         state, limit = await _run(chain, state, generate, run_limits)
@@ -362,7 +363,8 @@ def sustain_wrap_solver(
         second, second_limit = await second_run()
         second_correct, second_score = await judge(second)
         record.update(second_output=second.output.completion, second_correct=second_correct,
-                      second_score=_score_record(second_score), second_limit=second_limit)
+                      second_score=_score_record(second_score), second_limit=second_limit,
+                      second_stop_reason=second.output.stop_reason)
         state.store.set(STORE_KEY, dict(record))
         # the log shows the second conversation; the plain one is in the store and transcript
         state.messages = second.messages

@@ -165,7 +165,10 @@ def prepare_argv(argv: Sequence[str]) -> list[str]:
     ``--include_path`` is added when absent (lm-eval takes only one folder there), except for
     a bare help request. For ``--model sustain-reference`` / ``sustain-replay`` without a
     ``model=`` argument, ``model=<model name>`` is added to ``--model_args`` so the output
-    folder is named after the model rather than randomly.
+    folder is named after the model rather than randomly. ``sustain score`` still names a
+    replay by its recording (``sustain-replay[<outputs>]``, see
+    :func:`sustain_tasks.report.readers.lmeval_model_name`), so replays of different
+    recordings written into one folder stay different models.
     """
     args = list(argv)
     if not args or args[0] in ("-h", "--help"):

@@ -48,6 +48,7 @@ from sustain_tasks.benchmarks import Benchmark, Item, Verdict, get_benchmark
 from sustain_tasks.benchmarks.data import data_hint
 from sustain_tasks.constraints import Constraint, assess, constraint_from_record
 from sustain_tasks.errors import MissingDependencyError, SustainInputError
+from sustain_tasks.failures import answer_facts
 from sustain_tasks.lm_eval import exit_on_input_error
 from sustain_tasks.protocol import constrained_prompt
 from sustain_tasks.records import read_constraints_file
@@ -308,8 +309,11 @@ flexible_extract = _make_filter("flexible-extract", strict=False)
 @exit_on_input_error
 def process_results(doc: Mapping[str, Any], results: Sequence[Any]) -> dict[str, float]:
     """Per-document metrics: ``acc``; ``f1`` when the benchmark grades answers (HotpotQA);
-    for the constrained variant also ``compliance`` (every constraint satisfied strictly) and
-    ``compliance_loose``. Each but ``f1`` is 0.0 or 1.0.
+    for the constrained variant also ``compliance`` (every constraint satisfied strictly),
+    ``compliance_loose``, and for the failure labels of ``sustain score``
+    (:mod:`sustain_tasks.failures`) ``answer_found`` (the lenient extraction found an
+    answer; on every line but ``strict-match``'s) and ``answer_in_format`` (the strict extraction found one;
+    left out for a task without a strict format). Each but ``f1`` is 0.0 or 1.0.
 
     ``results`` holds one response per request: a :class:`FilteredAnswer` from one of the
     filters above, or a raw string (then judged as ``flexible-extract`` would). A malformed
@@ -334,4 +338,11 @@ def process_results(doc: Mapping[str, Any], results: Sequence[Any]) -> dict[str,
         compliance = assess(constraints, raw)
         metrics["compliance"] = 1.0 if compliance.strict else 0.0
         metrics["compliance_loose"] = 1.0 if compliance.loose else 0.0
+        # what the failure labels of sustain score need (sustain_tasks.failures): whether
+        # the lenient extraction found an answer is known on the lenient filter's line only
+        facts = answer_facts(get_benchmark(str(doc["task"])), raw, verdict, doc_item(doc))
+        if not (isinstance(response, FilteredAnswer) and response.filter_name == "strict-match"):
+            metrics["answer_found"] = 1.0 if facts.answer_found else 0.0
+        if facts.in_format is not None:
+            metrics["answer_in_format"] = 1.0 if facts.in_format else 0.0
     return metrics

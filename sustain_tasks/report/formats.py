@@ -37,10 +37,11 @@ CSV_FIELDS = (
     "n_plain_f1", "plain_f1", "n_constrained_f1", "constrained_f1", "n_sustain_f1",
     "sustain_f1",
     "k", "kinds", "seed", "constraints_file", "complete",
+    "schema_version", "adjusted_interference_ci_low", "adjusted_interference_ci_high",
+    "retest_n_paired", "retest_mcnemar_p", "placebo_n_paired", "placebo_mcnemar_p",
 )
-"""Columns of ``--format csv`` (breakdowns are in the JSON output and the tables); the
-protocol (k, kinds, seed, constraints_file) and ``complete`` come last, after the columns
-earlier versions wrote."""
+"""Columns of ``--format csv`` (breakdowns, discordant counts and failures are in the JSON
+output); each addition comes last, after the columns earlier versions wrote."""
 
 
 def _num(value: float | None, digits: int = 3) -> str:

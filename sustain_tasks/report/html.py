@@ -26,16 +26,18 @@ from sustain_tasks.report.formats import (
     _metadata_rows,
     _titles,
 )
-from sustain_tasks.report.leaderboard import SORTED_BY, leaderboard_rows, leaderboards
+from sustain_tasks.report.leaderboard import (
+    SORTED_BY,
+    display_names,
+    leaderboard_rows,
+    leaderboards,
+)
 from sustain_tasks.errors import MissingDependencyError
+from sustain_tasks.failures import FAILURE_LABELS
 from sustain_tasks.outfiles import write_atomic
 from sustain_tasks.report.score import TaskReport
 
-__all__ = ["FAILURE_LABELS", "OUTPUT_CHARS", "FailureCase", "render_html", "write_html"]
-
-FAILURE_LABELS = ("no_answer", "truncated", "format_lost", "constraint_violated",
-                  "wrong_while_compliant", "other")
-"""The failure labels, in their order of precedence."""
+__all__ = ["OUTPUT_CHARS", "FailureCase", "failure_cases", "render_html", "write_html"]
 
 OUTPUT_CHARS = 1500
 """The failure table shows at most the last this many characters of each output."""
@@ -65,7 +67,8 @@ _CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
 
 @dataclass(frozen=True)
 class FailureCase:
-    """One constrained failure on S, for the failure table."""
+    """One constrained failure on S, for the failure table: what the two outputs ended on
+    (their last non-blank line, as the report keeps it)."""
 
     model: str
     task: str
@@ -74,6 +77,21 @@ class FailureCase:
     kinds: tuple[str, ...]
     plain_output: str | None
     constrained_output: str | None
+
+
+def failure_cases(reports: Sequence[TaskReport]) -> list[FailureCase]:
+    """Every labelled failure of the reports, report by report in the plain run's order."""
+    names = display_names(reports)
+    cases = []
+    for r in reports:
+        failures = r.failures
+        if failures is None:
+            continue
+        name = names[id(r)]
+        for f in failures.items:
+            cases.append(FailureCase(name, r.task, f.sample_id, f.label, tuple(f.kinds),
+                                     f.plain_last_line, f.constrained_last_line))
+    return cases
 
 
 def _e(text: object) -> str:
@@ -116,8 +134,10 @@ def _failure_summary(r: TaskReport) -> str:
     labels = [*FAILURE_LABELS, *sorted(set(counts) - set(FAILURE_LABELS))]
     rows = [[label, str(counts.get(label, 0)), _share(shares.get(label)),
              ", ".join(str(x) for x in examples.get(label, []))] for label in labels]
+    unrecorded = "" if failures.get("stop_reason_recorded", True) else \
+        " The runs recorded no stop reason, so no failure is labelled truncated."
     parts = [f"<p>{_e(failures.get('n_failures', 0))} item(s) of S answered wrong under "
-             "the constraint, one label each (first match wins).</p>",
+             f"the constraint, one label each (first match wins).{unrecorded}</p>",
              _table(["label", "failures", "share", "example ids"], rows)]
     by_kind = failures.get("by_kind") or {}
     if isinstance(by_kind, Mapping) and by_kind:
@@ -145,7 +165,8 @@ def _tail(text: str | None) -> str:
 def _failure_table(cases: Sequence[FailureCase]) -> str:
     out = ['<div class="scroll"><table class="failures"><thead><tr><th>model</th>'
            "<th>task</th><th>id</th><th>label</th><th>constraint kinds</th>"
-           "<th>plain output (correct)</th><th>constrained output (wrong)</th></tr></thead>"
+           "<th>plain output (correct): last line</th>"
+           "<th>constrained output (wrong): last line</th></tr></thead>"
            "<tbody>"]
     for c in cases:
         out.append(
@@ -184,11 +205,13 @@ def _report_section(r: TaskReport, title: str) -> str:
 
 
 def render_html(reports: Sequence[TaskReport], *, png: bytes | None = None,
-                failures: Sequence[FailureCase] = (), plot_note: str | None = None,
+                failures: Sequence[FailureCase] | None = None, plot_note: str | None = None,
                 title: str = "SustainScore report") -> str:
     """The whole page. ``png``: the figure (see :func:`~sustain_tasks.report.plot.plot_png`),
     or None with ``plot_note`` saying why there is none; ``failures``: the rows of the
-    failure table."""
+    failure table (default: :func:`failure_cases` of the reports)."""
+    if failures is None:
+        failures = failure_cases(reports)
     titles = _titles(reports)
     models = sorted({r.model for r in reports})
     tasks = sorted({r.task for r in reports})
@@ -233,9 +256,11 @@ def render_html(reports: Sequence[TaskReport], *, png: bytes | None = None,
         body.append(_report_section(r, titles[id(r)]))
     body.append("<h2 id=\"failures\">Failures</h2>")
     if failures:
-        body.append(f"<p class=\"note\">{len(failures)} constrained failure(s) on S. Each "
-                    f"output is shown in full up to {OUTPUT_CHARS} characters (longer ones: "
-                    "their end).</p>")
+        body.append(f"<p class=\"note\">{len(failures)} constrained failure(s) on S, "
+                    "each with the last non-blank line of its plain (correct) and constrained "
+                    f"(wrong) output, side by side (up to {OUTPUT_CHARS} characters, longer "
+                    "ones: their end). The labels, first match wins: "
+                    + ", ".join(FAILURE_LABELS) + ".</p>")
         body.append(_failure_table(failures))
     else:
         body.append("<p class=\"note\">No failure to list.</p>")
@@ -247,7 +272,7 @@ def render_html(reports: Sequence[TaskReport], *, png: bytes | None = None,
 
 
 def write_html(reports: Sequence[TaskReport], path: str | Path, *,
-               failures: Sequence[FailureCase] = ()) -> None:
+               failures: Sequence[FailureCase] | None = None) -> None:
     """Write the page to ``path`` atomically, with the figure when matplotlib is installed."""
     from sustain_tasks.report.plot import plot_png, require_matplotlib
 

@@ -60,6 +60,7 @@ from types import MappingProxyType
 from typing import Any, Generic, Literal, TypeVar, cast
 
 from sustain_tasks.errors import MissingDependencyError, SustainInputError
+from sustain_tasks.failures import last_line
 from sustain_tasks.protocol import VARIANTS, Variant
 from sustain_tasks.records import (
     OutputRecord,
@@ -86,6 +87,7 @@ __all__ = [
     "read_lmeval_samples",
     "read_plain_outputs",
     "read_rows",
+    "recording_of",
     "replay_label",
     "split_lmeval_task",
 ]
@@ -181,6 +183,9 @@ class RunInfo:
             or that holds fewer samples than it was started on; an lm-eval samples file with
             fewer docs or lines than its results file counts, cut in the middle of a line, or
             missing); empty when it is complete or nothing says otherwise.
+        recording: For a replay model (``sustain/replay``, ``sustain-replay``), the recorded
+            outputs it answered from (:func:`recording_of`); None for any other model. Runs
+            of different recordings are never paired.
     """
 
     mode: str | None = None
@@ -189,6 +194,7 @@ class RunInfo:
     seed: int | None = None
     constraints: str | None = None
     problems: list[str] = field(default_factory=list)
+    recording: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -234,6 +240,12 @@ class SampleRow:
         run_info: What the run was started to do and whether it finished, shared by its
             rows; None when unknown (then the row's ``mode`` tells the protocol and the run
             counts as complete).
+        answer_found, in_format, stop_reason: What the failure labels read about a
+            constrained output (:mod:`sustain_tasks.failures`): an answer was extracted, it
+            is in the format the prompt asks for, why generation stopped (Inspect only);
+            None when the run did not record it.
+        last_line: The output's last non-blank line, when the read was asked to keep it
+            (``read_rows(..., last_lines=True)``, for failure listings); else None.
     """
 
     model: str
@@ -254,6 +266,10 @@ class SampleRow:
     metadata: Mapping[str, Scalar] = field(default_factory=dict)
     rule_correct: bool | None = None
     run_info: RunInfo | None = None
+    answer_found: bool | None = None
+    in_format: bool | None = None
+    stop_reason: str | None = None
+    last_line: str | None = None
 
 
 def metadata_breakdowns(task: str) -> tuple[str, ...]:
@@ -278,9 +294,11 @@ class _Shared:
     categories and item metadata mappings (sample ids go through :func:`sys.intern`), so that a
     million items hold each distinct value once rather than once per row."""
 
-    __slots__ = ("_categories", "_kinds", "_metadata", "lmeval_files", "runs")
+    __slots__ = ("_categories", "_kinds", "_metadata", "last_lines", "lmeval_files", "runs")
 
-    def __init__(self) -> None:
+    def __init__(self, last_lines: bool = False) -> None:
+        self.last_lines = last_lines
+        """Keep each output's last line in its row (failure listings)."""
         self.runs: dict[tuple[str, str], RunInfo] = {}
         """(run id, task) → the run's :class:`RunInfo`, shared by the files of one run."""
         self.lmeval_files: dict[tuple[str, str], tuple[LmEvalRun, Path]] = {}
@@ -604,12 +622,20 @@ def _args_label(model_args: Any) -> str | None:
     return text
 
 
+def recording_of(outputs: Any) -> str | None:
+    """The recording a replay run answered from: its ``outputs`` argument as the run was
+    given it, as a POSIX path (``./a//b.jsonl`` → ``a/b.jsonl``); None when there is none."""
+    if not isinstance(outputs, str) or not outputs.strip():
+        return None
+    return Path(outputs.strip()).as_posix()
+
+
 def replay_label(model: str, outputs: Any) -> str:
-    """``sustain-replay[outputs.jsonl]``: a replay model is named by its recorded outputs, so
-    that replays of different outputs stay apart."""
-    if isinstance(outputs, str) and outputs:
-        return f"{model}[{Path(outputs).name}]"
-    return model
+    """``sustain-replay[runs/a/outputs.jsonl]``: a replay model is named by the recording it
+    answered from (the path as the run was given it, folders included), so that replays of
+    different recordings stay apart, files of the same name in different folders too."""
+    recording = recording_of(outputs)
+    return f"{model}[{recording}]" if recording is not None else model
 
 
 def lmeval_model_name(results: Mapping[str, Any]) -> str | None:
@@ -619,19 +645,24 @@ def lmeval_model_name(results: Mapping[str, Any]) -> str | None:
     ``model=...``); otherwise lm-eval made that name up at random, and the model type
     (``config.model``) is used with the model arguments (``gguf[base_url=http://a]``, or a
     short hash of them), so that runs made at different times pair while different models
-    stay apart; an unnamed ``sustain-replay`` is named by its outputs file
-    (``sustain-replay[outputs.jsonl]``).
+    stay apart. ``sustain-replay`` is named by its recording
+    (``sustain-replay[runs/outputs.jsonl]``) unless ``model=`` gave it another name than
+    the ones ``sustain lm-eval`` adds (``sustain-replay``, ``sustain-replay[...]``).
     """
     config = results.get("config")
     config = config if isinstance(config, Mapping) else {}
     model_args = config.get("model_args")
     model = config.get("model")
+    if model == "sustain-replay":
+        pairs = _arg_pairs(model_args)
+        given = pairs.get("model", "")
+        if not given or given == model or given.startswith(f"{model}["):
+            return replay_label(model, pairs.get("outputs"))
+        return given  # a name the user chose; the recording still keeps runs apart
     named = _model_from_args(model_args)
     if named:
         name = results.get("model_name")
         return str(name) if isinstance(name, str) and name else named
-    if model == "sustain-replay":
-        return replay_label(model, _arg_pairs(model_args).get("outputs"))
     if isinstance(model, str) and model:
         label = _args_label(model_args)
         return f"{model}[{label}]" if label else model
@@ -893,7 +924,12 @@ def read_lmeval_samples(path: Path, tick: Tick | None = None, *,
         kinds: tuple[str, ...] = ()
         mode = None
         n_constraints: int | None = None
+        found = in_format = None
         if constrained:
+            found = _flag(record.get("answer_found"), path=path, line=line,
+                          field="answer_found")
+            in_format = _flag(record.get("answer_in_format"), path=path, line=line,
+                              field="answer_in_format")
             if doc.get("constraints") is None:
                 raise SustainInputError("missing: a constrained doc carries the constraints "
                                         "inserted into its prompt", path=path, line=line,
@@ -920,7 +956,8 @@ def read_lmeval_samples(path: Path, tick: Tick | None = None, *,
             shared.categories(kinds), n_constraints, mode, harness, run_id, created,
             None if f1 is None else _graded(f1, path=path, line=line, field="f1"),
             shared.item_metadata(doc.get("metadata"), keep, path=path, line=line,
-                                 field="doc.metadata"), None, info)
+                                 field="doc.metadata"), None, info, found, in_format, None,
+            _lmeval_last_line(record) if shared.last_lines else None)
 
     docs = _lmeval_docs(path, tick, make)
     result.warnings.extend(docs.warnings)
@@ -936,11 +973,22 @@ _INCOMPLETE_USE = ("it is scored only when no complete run of the same model, ta
                    "protocol is found")
 
 
+def _lmeval_last_line(record: Mapping[str, Any]) -> str | None:
+    """The last line of a samples line's raw output (``resps[0][0]``), if it has one."""
+    resps = record.get("resps")
+    first = resps[0] if isinstance(resps, list) and resps else None
+    text = first[0] if isinstance(first, list) and first else first
+    return last_line(text) if isinstance(text, str) else None
+
+
 def _lmeval_run_info(run: LmEvalRun, bench: str) -> RunInfo:
     """The protocol of an lm-eval invocation for ``bench``, from its results file: the
     ``--metadata`` the constrained task got (``constraints_path``: self mode; else reference
     mode with ``k``, ``kinds`` and ``seed``, defaults 1, the benchmark's, 0)."""
     info = RunInfo()
+    config = run.results.get("config") if run.results is not None else None
+    if isinstance(config, Mapping) and config.get("model") == "sustain-replay":
+        info.recording = recording_of(_arg_pairs(config.get("model_args")).get("outputs"))
     configs = run.results.get("configs") if run.results is not None else None
     if not isinstance(configs, Mapping):
         return info
@@ -1177,6 +1225,26 @@ def _rule_verdict(meta: Mapping[str, Any], key: str, *, field: str, path: Path) 
     return bool(record["rule_correct"])
 
 
+def _meta_flag(meta: Mapping[str, Any], key: str, *, field: str, path: Path) -> bool | None:
+    value = meta.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise SustainInputError(f"expected true, false or null, got {value!r}", path=path,
+                            field=f"{field}.{key}")
+
+
+def _meta_text(meta: Mapping[str, Any], key: str, *, field: str, path: Path) -> str | None:
+    value = meta.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise SustainInputError(f"expected a string or null, got {value!r}", path=path,
+                            field=f"{field}.{key}")
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def read_inspect_log(path: Path, tick: Tick | None = None, *,
                      shared: _Shared | None = None) -> ReadResult:
     """Rows from one Inspect log (one per sample and variant that ran), read sample by
@@ -1192,10 +1260,12 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
     keep = metadata_breakdowns(task)
     run_id = sys.intern(str(path))
     model = str(header.eval.model)
+    recording = None
     if model == "sustain/replay":
         model_args = getattr(header.eval, "model_args", None) or {}
-        model = replay_label(model, model_args.get("outputs")
-                             if isinstance(model_args, Mapping) else None)
+        recording = recording_of(model_args.get("outputs")
+                                 if isinstance(model_args, Mapping) else None)
+        model = replay_label(model, recording)
     task_args = header.eval.task_args or {}
     task_args = task_args if isinstance(task_args, Mapping) else {}
     run_mode = task_args.get("mode")
@@ -1206,7 +1276,7 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
         info = shared.runs[(run_id, task)] = RunInfo(
             mode=run_mode if isinstance(run_mode, str) else None,
             k=_int_or_none(task_args.get("k", 1)), kinds=kinds_label(task_args.get("kinds")),
-            seed=_int_or_none(task_args.get("seed", 0)))
+            seed=_int_or_none(task_args.get("seed", 0)), recording=recording)
     skipped_error = skipped_epoch = max_epoch = found = 0
     seen: set[str] = set()
     for sample in _inspect_samples(path, header, {"events", "store", "messages"}):
@@ -1272,6 +1342,14 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
             if variant == "constrained":
                 result.rows.append(replace(
                     base, variant=variant, correct=verdict,
+                    answer_found=_meta_flag(meta, "constrained_answer_found", field=mfield,
+                                            path=path),
+                    in_format=_meta_flag(meta, "constrained_in_format", field=mfield,
+                                         path=path),
+                    stop_reason=_meta_text(meta, "constrained_stop_reason", field=mfield,
+                                           path=path),
+                    last_line=last_line(_text_or_none(meta.get("constrained_output")))
+                    if shared.last_lines else None,
                     compliant=_flag(value.get("compliant"), path=path, line=None,
                                     field=f"{vfield}.compliant"),
                     compliant_loose=_flag(value.get("compliant_loose"), path=path, line=None,
@@ -1281,9 +1359,12 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
             else:
                 # plain and control rows keep n_constraints: the number the run got for the
                 # item (0 tells "no constraint" apart from a missing constrained generation)
-                result.rows.append(replace(base, variant=variant, correct=verdict,
-                                           f1=f1.get(variant),
-                                           rule_correct=rule_verdicts.get(variant)))
+                text = meta.get("plain_output") if variant == "plain" else \
+                    meta.get("second_output") if meta.get("second_variant") == variant else None
+                result.rows.append(replace(
+                    base, variant=variant, correct=verdict, f1=f1.get(variant),
+                    rule_correct=rule_verdicts.get(variant),
+                    last_line=last_line(_text_or_none(text)) if shared.last_lines else None))
     problem = _inspect_problem(header, found)
     if problem:
         info.problems.append(f"{path.name}: {problem}")
@@ -1305,12 +1386,14 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
 # -- everything ------------------------------------------------------------------------------
 
 def read_rows(paths: Sequence[str | Path], *, tick: Tick | None = None,
-              on_file: Callable[[Path], None] | None = None) -> ReadResult:
-    """Rows from any mix of Inspect logs and lm-eval outputs under ``paths``."""
+              on_file: Callable[[Path], None] | None = None,
+              last_lines: bool = False) -> ReadResult:
+    """Rows from any mix of Inspect logs and lm-eval outputs under ``paths``; with
+    ``last_lines`` each row keeps its output's last line (``SampleRow.last_line``)."""
     result = ReadResult()
     found = discover(paths)
     samples = {p for kind, p in found if kind == "lmeval-samples"}
-    shared = _Shared()
+    shared = _Shared(last_lines)
     for kind, path in found:
         if on_file is not None:
             on_file(path)

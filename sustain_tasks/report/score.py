@@ -77,6 +77,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sustain_tasks.errors import SustainInputError
+from sustain_tasks.failures import FAILURE_LABELS, FailureLabel, failure_label
 from sustain_tasks.protocol import VARIANTS, Variant
 from sustain_tasks.report.readers import (
     Protocol,
@@ -96,7 +98,12 @@ from sustain_tasks.report.stats import (
 )
 
 __all__ = [
+    "MAX_FAILURE_EXAMPLES",
+    "SCHEMA_VERSION",
     "Breakdown",
+    "ControlTest",
+    "Failure",
+    "Failures",
     "Group",
     "TaskReport",
     "compare_models",
@@ -106,6 +113,11 @@ __all__ = [
     "score_rows",
 ]
 
+SCHEMA_VERSION = 1
+"""Version of the JSON layout (README, "Report fields"): a new field keeps it, a renamed or
+removed one raises it."""
+MAX_FAILURE_EXAMPLES = 5
+"""Sample ids given per failure label in ``failures.examples``."""
 _NO_MEAN = Mean(0, None)
 CONTROLS: tuple[Variant, ...] = ("retest", "placebo")
 SELF_MODE_MCNEMAR_NOTE = (
@@ -148,6 +160,75 @@ class Breakdown:
             "compliance_ci_high": self.compliance.ci_high,
             "compliance_loose": self.compliance_loose.value,
         }
+
+
+@dataclass(frozen=True)
+class ControlTest:
+    """Constrained vs a control (retest, placebo) on the items of S whose control ran: the
+    exact McNemar test of the two verdicts, item by item (self mode)."""
+
+    n_paired: int
+    control_only: int
+    """Items correct under the control and wrong under the constraint."""
+    constrained_only: int
+    """Items correct under the constraint and wrong under the control."""
+    p: float | None
+    """Exact two-sided McNemar p; None when no item was paired."""
+
+    def discordant(self) -> dict[str, int]:
+        return {"control_only": self.control_only, "constrained_only": self.constrained_only}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One constrained failure on S and its label (:mod:`sustain_tasks.failures`)."""
+
+    sample_id: str
+    label: FailureLabel
+    kinds: tuple[str, ...]
+    plain_last_line: str | None = None
+    constrained_last_line: str | None = None
+
+
+@dataclass(frozen=True)
+class Failures:
+    """Every constrained failure on S of one report, in the plain run's order."""
+
+    items: tuple[Failure, ...]
+    stop_reason_recorded: bool
+    """Every constrained output of S recorded why its generation stopped (Inspect does,
+    lm-eval does not: ``truncated`` is then never given)."""
+    answer_recorded: bool
+    """Every constrained output of S recorded whether an answer was found and whether it
+    was in the asked format (runs made before these facts were recorded do not)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        counts = Counter(f.label for f in self.items)
+        n = len(self.items)
+        kinds: dict[str, Counter[FailureLabel]] = defaultdict(Counter)
+        for f in self.items:
+            for kind in dict.fromkeys(f.kinds):
+                kinds[kind][f.label] += 1
+        examples: dict[str, list[str]] = {label: [] for label in FAILURE_LABELS}
+        for f in self.items:
+            if len(examples[f.label]) < MAX_FAILURE_EXAMPLES:
+                examples[f.label].append(f.sample_id)
+        return {
+            "n_failures": n,
+            "counts": {label: counts[label] for label in FAILURE_LABELS},
+            "shares": _shares(counts, n),
+            "examples": examples,
+            "by_kind": {kind: {"n_failures": sum(c.values()),
+                               "counts": {label: c[label] for label in FAILURE_LABELS},
+                               "shares": _shares(c, sum(c.values()))}
+                        for kind, c in sorted(kinds.items())},
+            "stop_reason_recorded": self.stop_reason_recorded,
+            "answer_recorded": self.answer_recorded,
+        }
+
+
+def _shares(counts: Counter[FailureLabel], n: int) -> dict[str, float | None]:
+    return {label: counts[label] / n if n else None for label in FAILURE_LABELS}
 
 
 @dataclass
@@ -194,6 +275,16 @@ class TaskReport:
     """k, kinds, seed (and an lm-eval self-mode run's constraints file) of the runs."""
     incomplete: dict[str, list[str]] = field(default_factory=dict)
     """Run used → why it is incomplete; empty when every run used is complete."""
+    control_tests: dict[str, ControlTest] = field(default_factory=dict)
+    """Control (retest, placebo) → constrained vs that control on the items of S it ran."""
+    adjusted_ci: BootstrapResult | None = None
+    """Paired bootstrap of ``adjusted_interference`` (top-level reports with a retest)."""
+    failures: Failures | None = None
+    """The constrained failures on S (None when no constrained variant ran)."""
+    control_outcomes: dict[str, dict[str, tuple[bool, bool]]] = field(default_factory=dict,
+                                                                      repr=False)
+    """Control → sample id → (in the control's base, control correct), over the items its
+    run ran plain (for the bootstrap of ``adjusted_interference``)."""
 
     @property
     def complete(self) -> bool:
@@ -242,6 +333,17 @@ class TaskReport:
         _put(d, "n_retest", "retest_retention", "retest_ci", self.retest)
         _put(d, "n_placebo", "placebo_retention", "placebo_ci", self.placebo)
         d["adjusted_interference"] = self.adjusted_interference
+        boot = self.adjusted_ci
+        d["adjusted_interference_ci_low"] = boot.ci_low if boot is not None else None
+        d["adjusted_interference_ci_high"] = boot.ci_high if boot is not None else None
+        d["adjusted_interference_bootstrap"] = None if boot is None else {
+            "estimate": boot.estimate, "n_items": boot.n_items, "n_boot": boot.n_boot,
+            "n_valid": boot.n_valid, "seed": boot.seed}
+        for control in CONTROLS:
+            test = self.control_tests.get(control)
+            d[f"{control}_n_paired"] = test.n_paired if test is not None else 0
+            d[f"{control}_discordant"] = test.discordant() if test is not None else None
+            d[f"{control}_mcnemar_p"] = test.p if test is not None else None
         for name, m in (("plain_f1", self.plain_f1), ("constrained_f1", self.constrained_f1),
                         ("sustain_f1", self.sustain_f1)):
             d[f"n_{name}"] = m.n
@@ -251,7 +353,8 @@ class TaskReport:
     def to_dict(self) -> dict[str, Any]:
         """The flat JSON object (with nested breakdowns) written by ``--format json``."""
         protocol = self.protocol or Protocol(None)
-        d: dict[str, Any] = {"model": self.model, "task": self.task, "mode": self.mode,
+        d: dict[str, Any] = {"schema_version": SCHEMA_VERSION,
+                             "model": self.model, "task": self.task, "mode": self.mode,
                              "k": protocol.k, "kinds": protocol.kinds, "seed": protocol.seed,
                              "constraints_file": protocol.constraints,
                              "harness": self.harness, "complete": self.complete,
@@ -271,6 +374,7 @@ class TaskReport:
             }
         if self.grader:
             d["grader"] = {v: dict(counts) for v, counts in self.grader.items()}
+        d["failures"] = self.failures.to_dict() if self.failures is not None else None
         d["runs"] = dict(self.runs)
         return d
 
@@ -298,6 +402,8 @@ class _Run:
     key: Protocol | None
     """The protocol group the run belongs to; None for a plain run, which can serve any."""
     problems: list[str]
+    recording: str | None = None
+    """The recorded outputs a replay run answered from (None: not a replay)."""
 
 
 def _run_facts(rows: list[SampleRow]) -> _Run:
@@ -326,7 +432,8 @@ def _run_facts(rows: list[SampleRow]) -> _Run:
         key = Protocol("self", info.k, info.kinds, info.seed, info.constraints)
     elif mode in (None, "plain") and holds <= {"plain"}:
         key = None  # a plain run: any protocol's plain variant can come from it
-    return _Run(rows, created, holds, key, problems)
+    recording = next((i.recording for i in infos.values() if i.recording), None)
+    return _Run(rows, created, holds, key, problems, recording)
 
 
 def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
@@ -361,16 +468,29 @@ def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
     groups = []
     for (model, task), runs in sorted(by_key.items()):
         facts = {run: _run_facts(rs) for run, rs in runs.items()}
-        protocols = sorted({f.key for f in facts.values() if f.key is not None},
-                           key=Protocol.order)
+        # a retest run asks the plain prompt again: it controls every self-mode protocol
+        retests = {run for run, f in facts.items() if _retest_only(f)}
+        protocols = sorted({f.key for run, f in facts.items()
+                            if f.key is not None and run not in retests}, key=Protocol.order)
+        if retests and not any(p.mode == "self" for p in protocols):
+            protocols = sorted({*protocols, *(facts[run].key for run in retests
+                                              if facts[run].key is not None)},
+                               key=Protocol.order)
         choices: list[Protocol | None] = list(protocols) or [None]
         for protocol in choices:
-            members = {run: f for run, f in facts.items() if f.key in (protocol, None)}
+            members = {run: f for run, f in facts.items() if f.key in (protocol, None)
+                       or (run in retests and protocol is not None and protocol.mode == "self")}
             label = f"{model} / {task}"
             if len(protocols) > 1 and protocol is not None:
                 label += f" ({protocol.mode}, {protocol.label()})"
             groups.append(_choose_runs(model, task, protocol, members, label, warnings))
     return groups
+
+
+def _retest_only(run: _Run) -> bool:
+    """A run holding retest generations and no constrained or placebo ones (its protocol's
+    k, kinds and seed chose no constraint it asked for)."""
+    return "retest" in run.holds and not run.holds & {"constrained", "placebo"}
 
 
 def _choose_runs(model: str, task: str, protocol: Protocol | None, runs: dict[str, _Run],
@@ -405,6 +525,8 @@ def _choose_runs(model: str, task: str, protocol: Protocol | None, runs: dict[st
     anchor_created = runs[anchor].created
     for variant in VARIANTS:
         having = [run for run in order if variant in runs[run].holds]
+        same = [run for run in having if runs[run].recording == runs[anchor].recording]
+        having = same or having  # runs of the anchor's recording first; others are refused
         if not having:
             continue
         if anchor in having:
@@ -434,12 +556,20 @@ def _choose_runs(model: str, task: str, protocol: Protocol | None, runs: dict[st
                 + (f", ignoring {', '.join(map(shown, ignored))}" if ignored else ""))
         group.variants[variant] = table_of(chosen, variant)
         if variant in CONTROLS:
+            key = runs[chosen].key
             if "plain" in runs[chosen].holds:
                 group.control_plain[variant] = table_of(chosen, "plain", warn=False)
+            elif key is not None and key.constraints and "plain" in group.variants and \
+                    protocol is not None and key.constraints == protocol.constraints:
+                # an lm-eval control run over a constraints file: its items are the ones
+                # extracted from the plain run's correct answers, the plain run this group
+                # pairs with (lm-eval runs the controls apart from the plain task)
+                group.control_plain[variant] = group.variants["plain"]
             elif warnings is not None:
                 warnings.append(f"{label}: the {variant} run {chosen} holds no "
                                 f"plain variant; {variant} retention is not computed (it "
                                 "is measured over the plain-correct items of its own run)")
+    _refuse_mixed_recordings(label, runs, [*group.runs.values(), *used])
     for run in dict.fromkeys([*group.runs.values(), *used]):
         if runs[run].problems:
             group.incomplete[run] = runs[run].problems
@@ -449,6 +579,23 @@ def _choose_runs(model: str, task: str, protocol: Protocol | None, runs: dict[st
                     f"{'; '.join(runs[run].problems)}): no complete run of this model, task "
                     "and protocol can take its place; the report says complete: false")
     return group
+
+
+def _refuse_mixed_recordings(label: str, runs: Mapping[str, _Run], used: Iterable[str]
+                             ) -> None:
+    """Raise when the runs paired for one report replayed different recordings (or a replay
+    and a model): pairing their variants would compare two different sets of answers."""
+    by_recording: dict[str | None, str] = {}
+    for run in dict.fromkeys(used):
+        by_recording.setdefault(runs[run].recording, run)
+    if len(by_recording) < 2 or all(r is None for r in by_recording):
+        return
+    shown = "; ".join(f"{run} replays {rec}" if rec is not None else f"{run} is no replay"
+                      for rec, run in by_recording.items())
+    raise SustainInputError(
+        f"{label}: refusing to pair runs of different recordings ({shown}); a replay is "
+        "named by its recording unless model= names it, so give each recording its own "
+        "model name (or leave model= out)")
 
 
 # -- metrics ---------------------------------------------------------------------------------
@@ -581,10 +728,17 @@ def _metadata_breakdowns(group: Group, warnings: list[str] | None
     return out
 
 
-def score_group(group: Group, warnings: list[str] | None = None) -> TaskReport:
-    """The metrics of one (model, task), with every breakdown."""
+def score_group(group: Group, warnings: list[str] | None = None, *, n_boot: int = 2000,
+                seed: int = 0) -> TaskReport:
+    """The metrics of one (model, task), with every breakdown; ``n_boot`` and ``seed`` set
+    the paired bootstrap of ``adjusted_interference``."""
     constrained_ran = bool(group.variants.get("constrained"))
     report = _score(group)
+    retest = report.control_outcomes.get("retest")
+    if retest and report.retest.n and report.sustain.n:
+        # retest retention − SustainScore, the items resampled together across both runs
+        report.adjusted_ci = sustain_difference(retest, report.outcomes, n_boot=n_boot,
+                                                seed=seed)
     report.protocol = group.protocol
     report.incomplete = dict(group.incomplete)
     report.by_metadata = _metadata_breakdowns(group, warnings)
@@ -646,6 +800,33 @@ def _score(group: Group, *, detail: bool = True) -> TaskReport:
     self_mode = mode == "self"
     with_constraints = [r for r in constrained.values() if _has_constraints(r)]
 
+    def control_test(variant: Variant) -> ControlTest | None:
+        # constrained vs the control on the items of S the control ran (self mode)
+        rows = group.variants.get(variant)
+        if not rows or not self_mode:
+            return None
+        n = only_control = only_constrained = 0
+        for sid in in_s:
+            other = rows.get(sid)
+            if other is None:
+                continue
+            n += 1
+            kept = constrained[sid].correct
+            if other.correct and not kept:
+                only_control += 1
+            elif kept and not other.correct:
+                only_constrained += 1
+        return ControlTest(n, only_control, only_constrained,
+                           mcnemar_exact(only_control, only_constrained) if n else None)
+
+    def control_outcomes(variant: Variant) -> dict[str, tuple[bool, bool]]:
+        rows = group.variants.get(variant)
+        own_plain = group.control_plain.get(variant)
+        if not rows or own_plain is None:
+            return {}
+        return {sid: (row.correct and sid in rows, row.correct and sid in rows
+                      and rows[sid].correct) for sid, row in own_plain.items()}
+
     harnesses = sorted({r.harness for rows in group.variants.values() for r in rows.values()
                         if r.harness})
     return TaskReport(
@@ -675,7 +856,27 @@ def _score(group: Group, *, detail: bool = True) -> TaskReport:
             1 for sid, row in plain.items()
             if row.correct and sid not in constrained and row.n_constraints == 0),
         grader=_grader_counts(group),
+        control_tests={str(v): t for v in CONTROLS if (t := control_test(v)) is not None},
+        failures=_failures(in_s, constrained, plain) if detail and constrained else None,
+        control_outcomes={str(v): control_outcomes(v) for v in CONTROLS} if detail else {},
     )
+
+
+def _failures(in_s: Sequence[str], constrained: Mapping[str, SampleRow],
+              plain: Mapping[str, SampleRow]) -> Failures:
+    """Every item of S wrong under the constraint, labelled (:func:`failure_label`)."""
+    items = []
+    for sid in in_s:
+        row = constrained[sid]
+        if row.correct:
+            continue
+        label = failure_label(answer_found=row.answer_found, stop_reason=row.stop_reason,
+                              in_format=row.in_format, compliant=row.compliant)
+        items.append(Failure(sid, label, row.kinds, plain[sid].last_line, row.last_line))
+    rows = [constrained[sid] for sid in in_s]
+    return Failures(tuple(items), all(r.stop_reason is not None for r in rows),
+                    all(r.answer_found is not None and r.in_format is not None
+                        for r in rows))
 
 
 def _grader_counts(group: Group) -> dict[str, dict[str, int]]:
@@ -743,9 +944,11 @@ def _negated(r: BootstrapResult) -> BootstrapResult:
         r.n_items, r.n_boot, r.n_valid, r.seed)
 
 
-def score_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
-               ) -> list[TaskReport]:
-    """Reports for every (model, task) in ``rows``, sorted by task then model."""
-    reports = [score_group(g, warnings) for g in group_rows(rows, warnings)]
+def score_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None, *,
+               n_boot: int = 2000, seed: int = 0) -> list[TaskReport]:
+    """Reports for every (model, task) in ``rows``, sorted by task then model; ``n_boot``
+    and ``seed`` set the paired bootstrap of ``adjusted_interference``."""
+    reports = [score_group(g, warnings, n_boot=n_boot, seed=seed)
+               for g in group_rows(rows, warnings)]
     return sorted(reports, key=lambda r: (r.task, r.model,
                                           (r.protocol or Protocol(None)).order()))

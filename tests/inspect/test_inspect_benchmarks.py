@@ -180,9 +180,11 @@ SUBSET = 4
                    "compliance": 1.0, "compliance_loose": 1.0, "n_sustain": SUBSET}, []),
     ("plain", {"plain_accuracy": 1.0, "n_sustain": 0.0},
      ["constrained_accuracy", "sustain_score", "compliance", "constrained_f1"]),
-    ("placebo", {"plain_accuracy": 1.0, "placebo_retention": 1.0, "n_sustain": SUBSET},
+    ("placebo", {"plain_accuracy": 1.0, "placebo_retention": 1.0, "n_sustain": 0.0,
+                 "n_placebo": SUBSET},
      ["sustain_score", "constrained_f1"]),
-    ("retest", {"plain_accuracy": 1.0, "retest_retention": 1.0, "n_sustain": SUBSET},
+    ("retest", {"plain_accuracy": 1.0, "retest_retention": 1.0, "n_sustain": 0.0,
+                "n_retest": SUBSET},
      ["sustain_score", "constrained_f1"]),
 ])
 @pytest.mark.parametrize("bench", BENCHES)

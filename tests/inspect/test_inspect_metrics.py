@@ -11,6 +11,8 @@ from sustain_tasks._inspect.metrics import (
     compliance,
     compliance_loose,
     constrained_accuracy,
+    n_placebo,
+    n_retest,
     n_sustain,
     placebo_retention,
     plain_accuracy,
@@ -58,7 +60,7 @@ def test_nan_and_booleans_are_read_as_not_run_and_flags() -> None:
     assert plain_accuracy()(data) == 0.5
     assert sustain_score()(data) == 1.0
     assert compliance()(data) == 1.0
-    assert n_sustain()(data) == 2.0
+    assert n_sustain()(data) == 1.0  # the first constrained generation did not run
 
 
 def test_control_retention_over_s() -> None:
@@ -67,6 +69,19 @@ def test_control_retention_over_s() -> None:
                   row(0.0, placebo=1.0))
     assert placebo_retention()(data) == 0.5
     assert retest_retention()(data) == 0.0
+
+
+def test_n_sustain_counts_constrained_generations_only() -> None:
+    """Regression: on a retest or placebo log n_sustain counted the control's items while
+    sustain score reported 0 there; now both give |S| = 0 and count the controls in
+    n_retest / n_placebo."""
+    retest_log = scores(row(1.0, in_s=1.0, retest=1.0), row(1.0, in_s=1.0, retest=0.0),
+                        row(0.0))
+    assert n_sustain()(retest_log) == 0.0
+    assert n_retest()(retest_log) == 2.0
+    assert n_placebo()(retest_log) == 0.0
+    placebo_log = scores(row(1.0, in_s=1.0, placebo=1.0), row(1.0))
+    assert (n_sustain()(placebo_log), n_placebo()(placebo_log)) == (0.0, 1.0)
 
 
 def test_non_dict_scores_are_ignored() -> None:

@@ -139,8 +139,10 @@ def test_installed_task_name_runs(inspect_env: Path) -> None:
      ["constrained_accuracy", "sustain_score", "compliance"]),
     ("reference", {"plain_accuracy": 1.0, "sustain_score": 1.0, "constrained_accuracy": 1.0,
                    "compliance": 1.0, "n_sustain": 4.0}, []),
-    ("placebo", {"placebo_retention": 1.0, "n_sustain": 4.0}, ["sustain_score"]),
-    ("retest", {"retest_retention": 1.0, "n_sustain": 4.0}, ["sustain_score"]),
+    ("placebo", {"placebo_retention": 1.0, "n_sustain": 0.0, "n_placebo": 4.0},
+     ["sustain_score"]),
+    ("retest", {"retest_retention": 1.0, "n_sustain": 0.0, "n_retest": 4.0},
+     ["sustain_score"]),
 ])
 def test_every_mode_with_the_reference_model(inspect_env: Path, mode: str,
                                              expected: dict[str, float],

@@ -55,7 +55,7 @@ def _expected_metrics(bench: str, variant: str) -> set[str]:
     if get_benchmark(bench).graded:
         metrics.add("f1")
     if variant == "constrained":
-        metrics |= {"compliance", "compliance_loose"}
+        metrics |= {"compliance", "compliance_loose", "answer_found", "answer_in_format"}
     return metrics
 
 

@@ -193,7 +193,8 @@ def test_lm_eval_and_inspect_verdicts_agree(local_data: Path, tmp_path: Path, be
             lm[(line["doc"]["id"], variant, line["filter"])] = line
 
     seen: dict[str, set[Any]] = {"plain": set(), "constrained": set(), "compliant": set(),
-                                 "f1": set(), "strict": set(), "sympy": set()}
+                                 "f1": set(), "strict": set(), "sympy": set(),
+                                 "found": set(), "format": set()}
     compared = 0
     for doc in constrained_docs:
         item_id = doc["id"]
@@ -239,13 +240,24 @@ def test_lm_eval_and_inspect_verdicts_agree(local_data: Path, tmp_path: Path, be
                     seen["sympy"].add(float(symbolic.correct))
         assert lm[(item_id, "constrained", "strict-match")]["compliance"] == con_line[
             "compliance"]
+        # the facts the failure labels read are the same in both harnesses
+        meta = score.metadata
+        assert con_line["answer_found"] == float(meta["constrained_answer_found"])
+        assert con_line["answer_in_format"] == float(meta["constrained_in_format"])
+        assert "answer_found" not in lm[(item_id, "constrained", "strict-match")]
+        assert lm[(item_id, "constrained", "strict-match")]["answer_in_format"] == \
+            con_line["answer_in_format"]
+        assert "answer_found" not in plain_line and "answer_in_format" not in plain_line
+        seen["found"].add(con_line["answer_found"])
+        seen["format"].add(con_line["answer_in_format"])
         seen["plain"].add(value["plain"])
         seen["constrained"].add(value["constrained"])
         seen["compliant"].add(value["compliant"])
     assert compared >= n_docs // 2
     # the completions exercise both verdicts of every key
-    for key in ("plain", "constrained", "compliant", "strict"):
+    for key in ("plain", "constrained", "compliant", "strict", "format"):
         assert seen[key] == {0.0, 1.0}, key
+    assert 1.0 in seen["found"]
     if bench.graded:
         assert {0.0, 1.0} < seen["f1"], "no partly right answer"
     if bench_name == "math500":

@@ -30,8 +30,9 @@ def write_inspect_log(path: Path, samples: Sequence[Mapping[str, Any]], *,
                       sample_ids: Sequence[str | int] | None = None,
                       task_args: Mapping[str, Any] | None = None) -> Path:
     """Write an Inspect log; each sample mapping has id, value, and optionally kinds,
-    plain_output, constrained_output, epoch, no_score, first_message and metadata (the
-    item's metadata; the task adds ``task`` and ``item_id`` as the real tasks do).
+    plain_output, constrained_output, epoch, no_score, first_message, metadata (the
+    item's metadata; the task adds ``task`` and ``item_id`` as the real tasks do) and
+    score_metadata (more ``Score.metadata`` keys).
 
     ``sample_ids``: the ids the run was started on (default: those of ``samples``); an
     unfinished run (``status="started"``) holds only some of them. ``task_args`` adds to (or
@@ -54,7 +55,8 @@ def write_inspect_log(path: Path, samples: Sequence[Mapping[str, Any]], *,
         meta = {"mode": mode, "constraints": constraints, "kinds": kinds,
                 "categories": list(dict.fromkeys(k.split(":")[0] for k in kinds)),
                 "plain_output": s.get("plain_output", f"answer {s['id']}\n#### 1"),
-                "constrained_output": s.get("constrained_output")}
+                "constrained_output": s.get("constrained_output"),
+                **s.get("score_metadata", {})}
         scores = None if s.get("no_score") else {
             "sustain_scorer": Score(value=s["value"], answer="1", metadata=meta)}
         messages = [ChatMessageUser(content="question"),

@@ -379,7 +379,7 @@ def test_inspect_bad_f1_names_sample_and_field(tmp_path: Path) -> None:
 def test_unnamed_models_are_kept_apart() -> None:
     replay = {"model_name": "rand-abc", "config": {
         "model": "sustain-replay", "model_args": "outputs=/x/modelA.jsonl"}}
-    assert lmeval_model_name(replay) == "sustain-replay[modelA.jsonl]"
+    assert lmeval_model_name(replay) == "sustain-replay[/x/modelA.jsonl]"
     assert lmeval_model_name({"model_name": "r", "config": {
         "model": "gguf", "model_args": "base_url=http://a"}}) == "gguf[base_url=http://a]"
     secret = lmeval_model_name({"model_name": "r", "config": {
@@ -396,14 +396,14 @@ def test_two_lmeval_replays_are_two_models(tmp_path: Path) -> None:
             lm_line(i, str(i), acc=acc) for i in range(3)]}, model="sustain-replay",
             model_args=f"outputs=/x/model{name.upper()}.jsonl", model_name="rand", date=date)
     models = {r.model for r in read_rows([tmp_path]).rows}
-    assert models == {"sustain-replay[modelA.jsonl]", "sustain-replay[modelB.jsonl]"}
+    assert models == {"sustain-replay[/x/modelA.jsonl]", "sustain-replay[/x/modelB.jsonl]"}
 
 
 def test_inspect_replay_model_is_named_by_its_outputs(tmp_path: Path) -> None:
     write_inspect_log(tmp_path / "x.eval", [{"id": "1", "value": sample_value(1.0)}],
                       model="sustain/replay", model_args={"outputs": "/data/run7.jsonl"})
     [r] = read_inspect_log(tmp_path / "x.eval").rows
-    assert r.model == "sustain/replay[run7.jsonl]"
+    assert r.model == "sustain/replay[/data/run7.jsonl]"
 
 
 def test_lmeval_files_of_one_invocation_share_a_run(tmp_path: Path) -> None:

@@ -287,7 +287,7 @@ def test_breakdown_json_groups_have_the_top_level_metric_fields() -> None:
     group = obj["by_metadata"]["level"]["2"]
     top_metrics = {k for k in obj if not k.startswith("by_")} - {
         "model", "task", "mode", "k", "kinds", "seed", "constraints_file", "harness",
-        "complete", "incomplete", "runs"}
+        "complete", "incomplete", "runs", "schema_version", "failures"}
     assert set(group) == top_metrics
     assert group["n_sustain"] == 2
     assert group["sustain_score"] == 0.5
