@@ -155,7 +155,7 @@ def _failure_summary(r: TaskReport) -> str:
 
 def _tail(text: str | None) -> str:
     if text is None:
-        return "(no output recorded)"
+        return "(not recorded)"
     if len(text) <= OUTPUT_CHARS:
         return text
     return f"[... first {len(text) - OUTPUT_CHARS} characters not shown]\n" + \

@@ -66,7 +66,7 @@ def test_self_contained_and_escaped() -> None:
     assert "&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt;" in page
     # a long output keeps its end, and says what was cut
     assert "[... first 253 characters not shown]" in page and "xEND</pre>" in page
-    assert "(no output recorded)" in page
+    assert "(not recorded)" in page
 
 
 def test_the_page_holds_the_leaderboard_breakdowns_and_figure() -> None:
@@ -83,7 +83,11 @@ def test_the_page_holds_the_leaderboard_breakdowns_and_figure() -> None:
     assert page.count("<h4>By constraint kind</h4>") == len(reports)
     assert page.count("<h4>By constraint category</h4>") == len(reports)
     assert "Model comparisons (paired bootstrap)" in page
-    assert "No failure to list." in page
+    n_failures = sum(len(r.failures.items) for r in reports if r.failures is not None)
+    assert n_failures > 10
+    assert page.count('<td class="out">') == 2 * n_failures
+    assert f"{n_failures} constrained failure(s) on S" in page
+    assert "No failure to list." in render_html(reports, png=None, failures=[])
     no_plot = render_html(reports, png=None, plot_note="No figure: matplotlib is missing")
     assert "No figure: matplotlib is missing" in no_plot and "<img" not in no_plot
 
