@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sustain_tasks.errors import MissingDependencyError
+from sustain_tasks.failures import FAILURE_LABELS
+from sustain_tasks.outfiles import write_atomic
 from sustain_tasks.report.formats import (
     _breakdown_rows,
     _compare_rows,
@@ -32,9 +35,6 @@ from sustain_tasks.report.leaderboard import (
     leaderboard_rows,
     leaderboards,
 )
-from sustain_tasks.errors import MissingDependencyError
-from sustain_tasks.failures import FAILURE_LABELS
-from sustain_tasks.outfiles import write_atomic
 from sustain_tasks.report.score import TaskReport
 
 __all__ = ["OUTPUT_CHARS", "FailureCase", "failure_cases", "render_html", "write_html"]

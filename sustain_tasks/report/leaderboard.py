@@ -139,7 +139,7 @@ def category_rates(reports: Sequence[TaskReport]) -> dict[str, dict[str, Rate]]:
             k_n = per.setdefault(category, [0, 0])
             k_n[0] += b.sustain.k
             k_n[1] += b.sustain.n
-    order = {c: i for i, c in enumerate(CATEGORIES)}
+    order: dict[str, int] = {c: i for i, c in enumerate(CATEGORIES)}
     return {name: {c: rate(k, n) for c, (k, n) in
                    sorted(per.items(), key=lambda item: (order.get(item[0], len(order)),
                                                          item[0]))}

@@ -45,7 +45,7 @@ STRUCTURAL_COLOURS = ("#1f4e99", "#4c8bd6", "#8fb8ea")
 SEMANTIC_COLOURS = ("#c0501f", "#f0a050")
 DPI = 110
 TICKS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-_RC = {"font.family": "DejaVu Sans", "font.size": 9.0, "svg.hashsalt": "sustainscore",
+_RC: Any = {"font.family": "DejaVu Sans", "font.size": 9.0, "svg.hashsalt": "sustainscore",
        "path.simplify": True}
 
 
@@ -123,7 +123,7 @@ def _category_panel(ax: Any, rows: list[str], rates: dict[str, dict[str, Rate]])
         categories += [c for c in per if c not in categories]
     from sustain_tasks.constraints.base import CATEGORIES
 
-    rank = {c: i for i, c in enumerate(CATEGORIES)}
+    rank: dict[str, int] = {c: i for i, c in enumerate(CATEGORIES)}
     categories.sort(key=lambda c: (family(c) != "structural", rank.get(c, len(rank)), c))
     width = 0.7
     step = width / max(1, len(categories))

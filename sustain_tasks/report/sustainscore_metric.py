@@ -85,7 +85,7 @@ def _put(out: dict[str, Any], prefix: str, value_key: str, r: Rate) -> None:
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class SustainScore(evaluate.Metric):
+class SustainScore(evaluate.Metric):  # type: ignore[misc]  # evaluate is untyped
     """SustainScore, compliance and their Wilson intervals from paired verdicts."""
 
     def _info(self) -> evaluate.MetricInfo:

@@ -30,7 +30,8 @@ def metric(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def test_the_path_is_the_module_inside_the_package() -> None:
     path = Path(METRIC_PATH)
-    assert path.is_file() and path.parent == Path(__file__).resolve().parents[2] / \
+    assert path.is_file()
+    assert path.parent == Path(__file__).resolve().parents[2] / \
         "sustain_tasks" / "report"
     assert path.name == "sustainscore_metric.py"
 
@@ -39,12 +40,15 @@ def test_counts_by_hand(metric: Any) -> None:
     out = metric.compute(references=[1, 1, 1, 1, 0], predictions=[1, 0, 1, 1, 0],
                          compliant=[1, 1, 0, 1, 1])
     low, high = wilson_interval(3, 4)
-    assert out["n_sustain"] == 4 and out["n_sustained"] == 3
+    assert out["n_sustain"] == 4
+    assert out["n_sustained"] == 3
     assert out["sustain_score"] == 0.75
     assert (out["sustain_ci_low"], out["sustain_ci_high"]) == (low, high)
     assert out["drop"] == pytest.approx(0.25)
-    assert out["plain_accuracy"] == 0.8 and out["constrained_accuracy"] == 0.6
-    assert out["n_compliance"] == 5 and out["compliance"] == 0.8
+    assert out["plain_accuracy"] == 0.8
+    assert out["constrained_accuracy"] == 0.6
+    assert out["n_compliance"] == 5
+    assert out["compliance"] == 0.8
     assert (out["compliance_ci_low"], out["compliance_ci_high"]) == wilson_interval(4, 5)
     assert out["n_items"] == 5
 
@@ -64,7 +68,8 @@ def test_booleans_batches_and_another_confidence(metric: Any) -> None:
 def test_empty_s_gives_nulls(metric: Any) -> None:
     out = metric.compute(references=[0, 0], predictions=[0, 1])
     assert out["n_sustain"] == 0
-    assert out["sustain_score"] is None and out["sustain_ci_low"] is None
+    assert out["sustain_score"] is None
+    assert out["sustain_ci_low"] is None
     assert out["drop"] is None
 
 

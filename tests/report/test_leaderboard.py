@@ -88,7 +88,9 @@ def test_vs_next_is_the_bootstrap_difference_with_the_row_below() -> None:
     header, table = leaderboard_rows(board)
     assert header[-1] == "vs next [95% CI]"
     d = a.report.compare["b"]
-    assert d.estimate is not None and d.ci_low is not None and d.ci_high is not None
+    assert d.estimate is not None
+    assert d.ci_low is not None
+    assert d.ci_high is not None
     assert table[0][-1] == f"{d.estimate:+.3f} [{d.ci_low:+.3f}, {d.ci_high:+.3f}]"
     assert table[-1][-1] == "-"
 

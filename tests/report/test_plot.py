@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import struct
 import sys
 from pathlib import Path
@@ -56,21 +57,25 @@ def test_every_model_and_benchmark_is_labelled_without_overlap(n_models: int) ->
     for ax in fig.axes:
         boxes = [label.get_window_extent(renderer) for label in ax.get_yticklabels()
                  if label.get_text()]
-        for upper, lower in zip(boxes, boxes[1:], strict=False):
+        for upper, lower in itertools.pairwise(boxes):
             assert upper.y0 >= lower.y1 - 0.5 or lower.y0 >= upper.y1 - 0.5
     # the annotation texts stay inside the figure
     width, height = fig.bbox.width, fig.bbox.height
     for text in fig.findobj(lambda a: hasattr(a, "get_window_extent") and
                             getattr(a, "get_text", lambda: "")()):
         box = text.get_window_extent(renderer)
-        assert -1 <= box.x0 and box.x1 <= width + 1 and -1 <= box.y0 and box.y1 <= height + 1
+        assert box.x0 >= -1
+        assert box.x1 <= width + 1
+        assert box.y0 >= -1
+        assert box.y1 <= height + 1
 
 
 def test_png_bytes_are_identical_for_identical_reports(tmp_path: Path) -> None:
     reports = score_rows(many_model_rows(5))
     first = plot_png(reports)
     assert plot_png(score_rows(many_model_rows(5))) == first
-    assert b"Software" not in first and b"matplotlib" not in first
+    assert b"Software" not in first
+    assert b"matplotlib" not in first
     write_plot(reports, tmp_path / "p.png")
     assert (tmp_path / "p.png").read_bytes() == first
     width, height = _png_size(first)
@@ -81,7 +86,8 @@ def test_svg_and_pdf_by_suffix_without_dates(tmp_path: Path) -> None:
     reports = score_rows(many_model_rows(2, tasks=("gsm8k",)))
     write_plot(reports, tmp_path / "p.svg")
     svg = (tmp_path / "p.svg").read_text(encoding="utf-8")
-    assert svg.lstrip().startswith("<?xml") and "<dc:date>" not in svg
+    assert svg.lstrip().startswith("<?xml")
+    assert "<dc:date>" not in svg
     write_plot(reports, tmp_path / "again.svg")
     assert (tmp_path / "again.svg").read_text(encoding="utf-8") == svg
     write_plot(reports, tmp_path / "p.pdf")

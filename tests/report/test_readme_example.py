@@ -30,7 +30,8 @@ def test_the_recordings_are_what_the_script_writes(tmp_path: Path, data_dir: Pat
 
     spec = importlib.util.spec_from_file_location("make_recordings",
                                                   EXAMPLE / "make_recordings.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     monkeypatch.setenv("SUSTAIN_DATA_DIR", str(data_dir))
