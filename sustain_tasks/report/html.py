@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,15 +106,15 @@ def _is_number(cell: str) -> bool:
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]], *,
-           css: str | None = None) -> str:
-    cls = f' class="{_e(css)}"' if css else ""
-    out = [f"<div class=\"scroll\"><table{cls}><thead><tr>"]
+           text_columns: Collection[int] = ()) -> str:
+    """A table whose numeric cells are right-aligned (except in ``text_columns``)."""
+    out = ["<div class=\"scroll\"><table><thead><tr>"]
     out += [f"<th>{_e(h)}</th>" for h in header]
     out.append("</tr></thead><tbody>")
     for row in rows:
         out.append("<tr>" + "".join(
-            f'<td class="num">{_e(c)}</td>' if _is_number(c) else f"<td>{_e(c)}</td>"
-            for c in row) + "</tr>")
+            f'<td class="num">{_e(c)}</td>' if i not in text_columns and _is_number(c)
+            else f"<td>{_e(c)}</td>" for i, c in enumerate(row)) + "</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
 
@@ -138,7 +138,7 @@ def _failure_summary(r: TaskReport) -> str:
         " The runs recorded no stop reason, so no failure is labelled truncated."
     parts = [f"<p>{_e(failures.get('n_failures', 0))} item(s) of S answered wrong under "
              f"the constraint, one label each (first match wins).{unrecorded}</p>",
-             _table(["label", "failures", "share", "example ids"], rows)]
+             _table(["label", "failures", "share", "example ids"], rows, text_columns={3})]
     by_kind = failures.get("by_kind") or {}
     if isinstance(by_kind, Mapping) and by_kind:
         header = ["kind", "failures", *FAILURE_LABELS]
