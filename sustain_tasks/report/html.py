@@ -4,7 +4,8 @@ script and no external resource.
 It holds the leaderboards, the model comparisons, the figure (an inline base64 PNG, when
 matplotlib is installed), every report's metrics and breakdowns (by constraint kind,
 category and item metadata), the failure counts per label, and a failure table with the
-plain and constrained outputs side by side. Every text that comes from a run (model names,
+last line of the plain and the constrained output side by side (the part of each output the
+report keeps: ``read_rows(..., last_lines=True)``). Every text that comes from a run (model names,
 ids, outputs) is HTML-escaped, and a Content-Security-Policy forbids scripts and any load
 from outside the file, so a model's output can never run or fetch anything. The page carries
 no date and the PNG no metadata: the same reports give byte-identical HTML.
@@ -58,7 +59,6 @@ img{max-width:100%;height:auto;border:1px solid #eee}
 table.failures td pre{white-space:pre-wrap;word-break:break-word;margin:0;max-height:18rem;
 overflow:auto;font-size:.8rem;background:#f7f7f7;padding:.3rem}
 table.failures td.out{width:40%}
-details{margin:.4rem 0}summary{cursor:pointer;font-weight:600}
 """
 
 _CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
@@ -153,6 +153,31 @@ def _failure_summary(r: TaskReport) -> str:
     return "".join(parts)
 
 
+def _p_value(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "-"
+    return f"{value:.2e}" if value < 1e-3 else f"{value:.3f}"
+
+
+def _control_tests(r: TaskReport) -> str:
+    """Constrained vs each control on the items of S both ran (self mode): is the loss
+    interference or noise."""
+    d = r.to_dict()
+    rows = []
+    for control in ("retest", "placebo"):
+        n = d.get(f"{control}_n_paired")
+        if not n:
+            continue
+        discordant = d.get(f"{control}_discordant") or {}
+        rows.append([control, str(n), str(discordant.get("control_only", "-")),
+                     str(discordant.get("constrained_only", "-")),
+                     _p_value(d.get(f"{control}_mcnemar_p"))])
+    if not rows:
+        return ""
+    return _table(["control", "items of S paired", "control right, constrained wrong",
+                   "constrained right, control wrong", "exact McNemar p"], rows)
+
+
 def _tail(text: str | None) -> str:
     if text is None:
         return "(not recorded)"
@@ -186,6 +211,10 @@ def _report_section(r: TaskReport, title: str) -> str:
             f"{_e(variant)}: {_e(run)}" for variant, run in sorted(runs.items())) + "</p>")
     if r.mcnemar_note:
         parts.append(f"<p class=\"note\">McNemar: {_e(r.mcnemar_note)}</p>")
+    tests = _control_tests(r)
+    if tests:
+        parts.append("<h4>Constrained vs the controls (interference or noise)</h4>")
+        parts.append(tests)
     if r.by_kind:
         parts.append("<h4>By constraint kind</h4>")
         parts.append(_table(*_breakdown_rows("kind", r.by_kind)))

@@ -198,3 +198,18 @@ def test_a_headless_browser_renders_the_numbers(browser: str, tmp_path: Path) ->
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (1300, 2000)
     assert len(data) > 50_000  # text, tables and the figure, not a blank page
+
+
+def test_control_tests_are_shown_per_report() -> None:
+    reports = _reports()
+    page = render_html(reports, png=None)
+    with_retest = [r for r in reports if r.to_dict().get("retest_n_paired")]
+    assert with_retest
+    assert page.count("Constrained vs the controls") == len(with_retest)
+    for r in with_retest:
+        d = r.to_dict()
+        discordant = d["retest_discordant"]
+        row = (f'<td>retest</td><td class="num">{d["retest_n_paired"]}</td>'
+               f'<td class="num">{discordant["control_only"]}</td>'
+               f'<td class="num">{discordant["constrained_only"]}</td>')
+        assert row in page
