@@ -162,16 +162,10 @@ def _p_value(value: Any) -> str:
 def _control_tests(r: TaskReport) -> str:
     """Constrained vs each control on the items of S both ran (self mode): is the loss
     interference or noise."""
-    d = r.to_dict()
-    rows = []
-    for control in ("retest", "placebo"):
-        n = d.get(f"{control}_n_paired")
-        if not n:
-            continue
-        discordant = d.get(f"{control}_discordant") or {}
-        rows.append([control, str(n), str(discordant.get("control_only", "-")),
-                     str(discordant.get("constrained_only", "-")),
-                     _p_value(d.get(f"{control}_mcnemar_p"))])
+    rows = [[control, str(test.n_paired), str(test.control_only), str(test.constrained_only),
+             _p_value(test.p)]
+            for control in ("retest", "placebo")
+            if (test := r.control_tests.get(control)) is not None and test.n_paired]
     if not rows:
         return ""
     return _table(["control", "items of S paired", "control right, constrained wrong",

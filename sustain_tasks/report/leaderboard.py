@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sustain_tasks.constraints.base import CATEGORIES, STRUCTURAL_CATEGORIES
 from sustain_tasks.report.score import TaskReport
@@ -176,25 +175,15 @@ def _difference(result: BootstrapResult | None) -> str:
     return f"{_signed(result.estimate)} [{_signed(result.ci_low)}, {_signed(result.ci_high)}]"
 
 
-def _report_field(r: TaskReport, name: str) -> Any:
-    """A JSON field of the report, or None when this version of the report lacks it."""
-    value = getattr(r, name, None)
-    if value is None:
-        value = r.metrics_dict().get(name)
-    return value
-
-
 def adjusted_interference_text(r: TaskReport) -> str:
-    """``retest retention − SustainScore``, with its paired-bootstrap interval when the
-    report carries one."""
+    """``retest retention − SustainScore`` with its paired-bootstrap interval."""
     value = r.adjusted_interference
     if value is None:
         return "-"
-    low = _report_field(r, "adjusted_interference_ci_low")
-    high = _report_field(r, "adjusted_interference_ci_high")
-    if isinstance(low, float) and isinstance(high, float):
-        return f"{_signed(value)} [{_signed(low)}, {_signed(high)}]"
-    return _signed(value)
+    boot = r.adjusted_ci
+    if boot is None or boot.ci_low is None or boot.ci_high is None:
+        return _signed(value)
+    return f"{_signed(value)} [{_signed(boot.ci_low)}, {_signed(boot.ci_high)}]"
 
 
 def leaderboard_rows(board: Board) -> tuple[list[str], list[list[str]]]:
