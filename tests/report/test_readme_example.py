@@ -83,3 +83,15 @@ def test_readme_shows_the_leaderboard_of_the_replayed_runs(
     [difference] = a["compare"].values()
     assert difference["ci_low"] < 0 < difference["ci_high"]
     assert f"difference ({difference['difference']:+.3f})" in text
+
+    # the same runs as an HTML page: the failures with both outputs' last lines
+    page = tmp_path / "report.html"
+    assert main(["score", str(logs), "--compare", "--html", str(page), "--format", "json",
+                 "--out", str(tmp_path / "report.jsonl"), "--no-progress"]) == 0
+    html = page.read_text(encoding="utf-8")
+    n_failures = sum(r["failures"]["n_failures"] for r in reports.values())
+    assert f"{n_failures} constrained failure(s) on S" in html
+    # model-a's item 5: right with the plain prompt, a slip under the constraint
+    assert ('<td>5</td><td>wrong_while_compliant</td><td>content:reasoning_steps</td>'
+            '<td class="out"><pre>#### 64</pre></td><td class="out"><pre>#### 129</pre>'
+            in html)
