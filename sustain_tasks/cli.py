@@ -756,10 +756,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, metavar="FILE", help="write here instead of stdout")
     p.add_argument("--plot", default=None, metavar="FILE.png",
                    help="SustainScore with 95%% intervals per model and benchmark, and per "
-                        "constraint category (needs the 'plot' extra)")
+                        "constraint category; .png, .svg or .pdf (needs the 'plot' extra)")
     p.add_argument("--html", default=None, metavar="FILE.html",
                    help="a self-contained HTML report (leaderboards, figure when matplotlib "
-                        "is installed, breakdowns, failures with both outputs)")
+                        "is installed, breakdowns, failures with the last line of both "
+                        "outputs)")
     p.add_argument("--leaderboard", action="store_true",
                    help="print only the leaderboard of each benchmark (table or md); over "
                         "several models the leaderboards always come first")
