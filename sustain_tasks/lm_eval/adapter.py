@@ -10,18 +10,22 @@ Document schema (one per item; every value is JSON-ready and is written verbatim
 
 - ``id``: the sample id (str), as in the design contract's data table.
 - ``task``: the benchmark name (``gsm8k``).
-- ``variant``: ``plain`` or ``constrained``.
+- ``variant``: ``plain``, ``constrained``, or a control: ``placebo``, ``retest``.
 - ``question``: the problem text.
 - ``target``: the gold final answer (str).
 - ``prompt``: the full prompt sent to the model (the plain prompt, plus the constraint block
-  for the constrained variant).
+  for the constrained variant, plus a neutral text as long as that block for the placebo
+  variant; the plain prompt again for the retest variant).
 - ``constraints``: the constraint records (``{"kind", "params", "text"}``) inserted into the
-  prompt, in prompt order; ``[]`` for the plain variant.
-- ``constraint_source``: ``"reference"`` or ``"self"`` for the constrained variant, ``None``
-  for the plain one.
+  prompt, in prompt order (for a control, the item's constraints, which its prompt does not
+  carry: they size the placebo text); ``[]`` for the plain variant.
+- ``constraint_source``: ``"reference"`` or ``"self"`` for the constrained variant and the
+  controls, ``None`` for the plain one.
 - ``metadata``: the item's own metadata (whatever its verifier needs), ``{}`` for GSM8K.
 
-Which items the constrained variant holds:
+Which items the constrained variant and the controls hold (the controls, ``placebo`` and
+``retest``, hold the same items as the constrained variant with the same metadata, so that
+``sustain score`` tests the constrained answers against them item by item):
 
 - reference mode (no ``constraints_path``): every item for which the reference solution
   yields at least one constraint (``k``, ``kinds``, ``seed``); items that yield none are left
@@ -42,7 +46,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, cast
 
 from sustain_tasks.benchmarks import Benchmark, Item, Verdict, get_benchmark
 from sustain_tasks.benchmarks.data import data_hint
@@ -50,7 +54,7 @@ from sustain_tasks.constraints import Constraint, assess, constraint_from_record
 from sustain_tasks.errors import MissingDependencyError, SustainInputError
 from sustain_tasks.failures import answer_facts
 from sustain_tasks.lm_eval import exit_on_input_error
-from sustain_tasks.protocol import constrained_prompt
+from sustain_tasks.protocol import constrained_prompt, placebo_prompt
 from sustain_tasks.records import read_constraints_file
 
 if TYPE_CHECKING:
@@ -72,9 +76,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-TaskVariant = Literal["plain", "constrained"]
-TASK_VARIANTS: tuple[TaskVariant, ...] = ("plain", "constrained")
-"""The variants the lm-eval tasks run (placebo and retest run under Inspect)."""
+TaskVariant = Literal["plain", "constrained", "placebo", "retest"]
+TASK_VARIANTS: tuple[TaskVariant, ...] = ("plain", "constrained", "placebo", "retest")
+"""The variants the lm-eval tasks run; the controls (``sustain_<bench>_placebo``,
+``sustain_<bench>_retest``) are outside the ``sustain_<bench>`` group."""
+CONTROL_VARIANTS: tuple[TaskVariant, ...] = ("placebo", "retest")
 
 FilterName = Literal["strict-match", "flexible-extract"]
 FILTERS: tuple[FilterName, ...] = ("strict-match", "flexible-extract")
@@ -116,13 +122,19 @@ def _kinds_param(value: Any) -> str | list[str] | None:
 def _doc(bench: Benchmark, item: Item, variant: TaskVariant,
          constraints: Sequence[Constraint] = (), source: str | None = None) -> dict[str, Any]:
     plain = bench.prompt(item)
+    if variant == "constrained":
+        prompt = constrained_prompt(plain, constraints)
+    elif variant == "placebo":
+        prompt = placebo_prompt(plain, constraints, key=item.id)
+    else:  # plain, and retest: the plain prompt again
+        prompt = plain
     return {
         "id": item.id,
         "task": bench.name,
         "variant": variant,
         "question": item.question,
         "target": item.target,
-        "prompt": constrained_prompt(plain, constraints) if variant == "constrained" else plain,
+        "prompt": prompt,
         "constraints": [c.to_record() for c in constraints],
         "constraint_source": source,
         "metadata": dict(item.metadata),
@@ -145,6 +157,7 @@ def build_docs(task: str, variant: str, *, data_dir: str | None = None,
     items = bench.load(data_dir)
     if variant == "plain":
         return [_doc(bench, item, "plain") for item in items]
+    kind = cast(TaskVariant, variant)
     if constraints_path:
         sets = {sid: s for sid, s in read_constraints_file(constraints_path).items()
                 if s.task == bench.name}
@@ -154,7 +167,7 @@ def build_docs(task: str, variant: str, *, data_dir: str | None = None,
                 raise SustainInputError(
                     f"item {sid!r} is not in the {bench.title} dataset loaded "
                     f"({len(items)} items)", path=constraints_path, line=cset.line, field="id")
-        docs = [_doc(bench, item, "constrained", sets[item.id].constraints,
+        docs = [_doc(bench, item, kind, sets[item.id].constraints,
                      sets[item.id].source) for item in items if item.id in sets]
         if not docs:
             raise SustainInputError(f"no constraints for task {bench.name!r} in this file",
@@ -164,7 +177,7 @@ def build_docs(task: str, variant: str, *, data_dir: str | None = None,
     for item in items:
         found = bench.constraints_for(item, item.reference, k=k, kinds=kinds, seed=seed)
         if found:
-            docs.append(_doc(bench, item, "constrained", found, "reference"))
+            docs.append(_doc(bench, item, kind, found, "reference"))
     if not docs:
         raise SustainInputError(f"no {bench.title} reference solution yields a constraint of "
                                 f"kinds {kinds!r}", field="kinds")
@@ -312,8 +325,9 @@ def process_results(doc: Mapping[str, Any], results: Sequence[Any]) -> dict[str,
     for the constrained variant also ``compliance`` (every constraint satisfied strictly),
     ``compliance_loose``, and for the failure labels of ``sustain score``
     (:mod:`sustain_tasks.failures`) ``answer_found`` (the lenient extraction found an
-    answer; on every line but ``strict-match``'s) and ``answer_in_format`` (the strict extraction found one;
-    left out for a task without a strict format). Each but ``f1`` is 0.0 or 1.0.
+    answer; on every line but ``strict-match``'s) and ``answer_in_format`` (the strict
+    extraction found one; left out for a task without a strict format). Each but ``f1`` is
+    0.0 or 1.0.
 
     ``results`` holds one response per request: a :class:`FilteredAnswer` from one of the
     filters above, or a raw string (then judged as ``flexible-extract`` would). A malformed

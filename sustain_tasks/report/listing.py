@@ -63,12 +63,12 @@ def render_failures(reports: Sequence[TaskReport], fmt: str) -> str:
         raise ValueError(f"unknown format {fmt!r}")
     titles = _titles(reports)
     header = ["report", "id", "label", "kinds", "plain: last line", "constrained: last line"]
-    rows = []
-    for r in reports:
-        if r.failures is None:
+    rows: list[list[str]] = []
+    for report in reports:
+        if report.failures is None:
             continue
-        for f in r.failures.items:
-            rows.append([titles[id(r)], f.sample_id, f.label, ",".join(f.kinds),
+        for f in report.failures.items:
+            rows.append([titles[id(report)], f.sample_id, f.label, ",".join(f.kinds),
                          _cut(f.plain_last_line), _cut(f.constrained_last_line)])
     table = _aligned if fmt == "table" else _markdown
     lines = [table(header, rows)]

@@ -4,9 +4,10 @@ task, protocol).
 Protocol (:class:`~sustain_tasks.report.readers.Protocol`): the mode and the arguments that
 change what is measured, k, kinds and seed (for an lm-eval self-mode run, whose k, kinds and
 seed were fixed by ``sustain extract``, its constraints file). Runs of different protocols
-are reported side by side, each report with its mode, k, kinds and seed; a control run
-(retest, placebo: a separate run in its own mode) joins the self-mode report of the same
-model, task, k, kinds and seed, and a plain run can serve the report of any protocol.
+are reported side by side, each report with its mode, k, kinds and seed; a placebo run (a
+separate run in its own mode) joins the self-mode report of the same model, task, k, kinds
+and seed; a retest run (the plain prompt again: no constraint in it) joins every report of
+its model and task; a plain run can serve the report of any protocol.
 
 Incomplete runs (an Inspect log whose status is not ``success`` or that holds fewer samples
 than it was started on; an lm-eval samples file with fewer docs or lines than its results
@@ -29,11 +30,24 @@ Definitions (see the design contract, "What it measures"):
   constrained variant runs only on plain-correct items, so ``c = 0`` by construction and the
   test would call any flakiness significant: ``mcnemar_p`` is then null and ``mcnemar_note``
   says why (``mcnemar_b`` / ``mcnemar_c`` are still given).
+- ``control_tests`` (``retest_mcnemar_p``, ``placebo_mcnemar_p``): constrained vs each
+  control on the items of ``S`` whose control ran, an exact McNemar test of the two verdicts
+  item by item (``control_only``: control correct, constrained wrong; ``constrained_only``:
+  the reverse). In self mode this is the test of interference against noise, since plain
+  is correct on all of ``S``.
+- ``adjusted_ci``: the interval of ``adjusted_interference`` by the seeded paired bootstrap
+  ``--compare`` uses: items drawn together for both runs (over the items both ran plain),
+  retest retention over the drawn items of the retest run's base, SustainScore over the
+  drawn items of ``S``.
+- ``failures``: every item of ``S`` wrong under the constraint, with one label
+  (:mod:`sustain_tasks.failures`).
 - ``retest_retention`` / ``placebo_retention``: each control's retention is computed within
   the run that holds it, over that run's own ``S``: items whose plain answer *in that run* was
   correct and whose control generation ran (the Inspect solver makes the second generation
   only after a correct plain answer with extractable constraints; an Inspect log holds one
-  mode, so a control always comes from another run than the constrained variant). Pairing a
+  mode, so a control always comes from another run than the constrained variant; an lm-eval
+  control run over a constraints file holds the items extracted from the plain run this
+  report uses, so that plain run is its own). Pairing a
   control with another run's plain answers would condition on two correct plain answers and
   bias retention, hence ``adjusted_interference``, upward.
   ``adjusted_interference = retest_retention − sustain_score``.
@@ -442,8 +456,9 @@ def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
 
     Protocol: the run's mode and the arguments that change what is measured (k, kinds,
     seed; for an lm-eval self-mode run, its constraints file), as :class:`Protocol`. Runs of
-    different protocols make different groups, reported side by side. A control run (retest,
-    placebo) joins the self-mode group of its k, kinds and seed; a plain run (an lm-eval
+    different protocols make different groups, reported side by side. A placebo run joins
+    the self-mode group of its k, kinds and seed, a run holding only retest generations
+    (and plain ones) every group (its prompt carries no constraint); a plain run (an lm-eval
     plain invocation, an Inspect ``mode=plain`` log) can serve every group of its model and
     task.
 
@@ -468,18 +483,17 @@ def group_rows(rows: Iterable[SampleRow], warnings: list[str] | None = None
     groups = []
     for (model, task), runs in sorted(by_key.items()):
         facts = {run: _run_facts(rs) for run, rs in runs.items()}
-        # a retest run asks the plain prompt again: it controls every self-mode protocol
+        # a retest run asks the plain prompt again: it controls every protocol
         retests = {run for run, f in facts.items() if _retest_only(f)}
         protocols = sorted({f.key for run, f in facts.items()
                             if f.key is not None and run not in retests}, key=Protocol.order)
-        if retests and not any(p.mode == "self" for p in protocols):
-            protocols = sorted({*protocols, *(facts[run].key for run in retests
-                                              if facts[run].key is not None)},
-                               key=Protocol.order)
+        if retests and not protocols:
+            protocols = sorted({key for run in retests
+                                if (key := facts[run].key) is not None}, key=Protocol.order)
         choices: list[Protocol | None] = list(protocols) or [None]
         for protocol in choices:
             members = {run: f for run, f in facts.items() if f.key in (protocol, None)
-                       or (run in retests and protocol is not None and protocol.mode == "self")}
+                       or (run in retests and protocol is not None)}
             label = f"{model} / {task}"
             if len(protocols) > 1 and protocol is not None:
                 label += f" ({protocol.mode}, {protocol.label()})"
@@ -801,9 +815,10 @@ def _score(group: Group, *, detail: bool = True) -> TaskReport:
     with_constraints = [r for r in constrained.values() if _has_constraints(r)]
 
     def control_test(variant: Variant) -> ControlTest | None:
-        # constrained vs the control on the items of S the control ran (self mode)
+        # constrained vs the control on the items of S the control ran (the test to read in
+        # self mode, where plain vs constrained is degenerate)
         rows = group.variants.get(variant)
-        if not rows or not self_mode:
+        if not rows or not constrained:
             return None
         n = only_control = only_constrained = 0
         for sid in in_s:

@@ -106,7 +106,8 @@ def test_retest_mode_answers_retest_lines(inspect_env: Path, replay: ReplayCase,
               model_args={"missing": "empty"})  # items 2 and 3 have no retest line
     assert log.status == "success"
     got = metrics(log)
-    assert got["n_sustain"] == 4.0
+    assert got["n_sustain"] == 0.0  # |S| as sustain score says: no constrained generation
+    assert got["n_retest"] == 4.0
     assert got["retest_retention"] == 0.25
     assert math.isnan(got["sustain_score"])
     assert math.isnan(got["compliance"])

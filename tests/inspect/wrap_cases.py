@@ -119,11 +119,11 @@ EXPECTED: dict[str, dict[str, float]] = {
     "plain": {"plain_accuracy": 0.8, "constrained_accuracy": NAN, "sustain_score": NAN,
               "compliance": NAN, "compliance_loose": NAN, "n_sustain": 0.0},
     "retest": {"plain_accuracy": 0.8, "constrained_accuracy": NAN, "sustain_score": NAN,
-               "compliance": NAN, "compliance_loose": NAN, "n_sustain": 21.0,
-               "retest_retention": 15 / 21, "n_no_constraint": 3.0},
+               "compliance": NAN, "compliance_loose": NAN, "n_sustain": 0.0,
+               "retest_retention": 15 / 21, "n_retest": 21.0, "n_no_constraint": 3.0},
     "placebo": {"plain_accuracy": 0.8, "constrained_accuracy": NAN, "sustain_score": NAN,
-                "compliance": NAN, "compliance_loose": NAN, "n_sustain": 21.0,
-                "placebo_retention": 18 / 21, "n_no_constraint": 3.0},
+                "compliance": NAN, "compliance_loose": NAN, "n_sustain": 0.0,
+                "placebo_retention": 18 / 21, "n_placebo": 21.0, "n_no_constraint": 3.0},
 }
 """Task metrics per mode, counted by hand from the groups above."""
 

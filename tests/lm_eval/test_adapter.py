@@ -255,7 +255,14 @@ def test_constrained_metrics_check_the_raw_output() -> None:
             metrics = process_results(doc, [answer])
             assert metrics["acc"] == 1.0
             assert metrics["compliance"] == compliance
-            assert set(metrics) == {"acc", "compliance", "compliance_loose"}
+            # the failure facts: an answer in the #### format; answer_found on the lenient
+            # filter's line only
+            assert metrics["answer_in_format"] == 1.0
+            expected = {"acc", "compliance", "compliance_loose", "answer_in_format"}
+            if fn is flexible_extract:
+                assert metrics["answer_found"] == 1.0
+                expected.add("answer_found")
+            assert set(metrics) == expected
 
 
 def test_filtered_answer_pickles() -> None:

@@ -247,7 +247,8 @@ def test_lm_eval_and_inspect_verdicts_agree(local_data: Path, tmp_path: Path, be
         assert "answer_found" not in lm[(item_id, "constrained", "strict-match")]
         assert lm[(item_id, "constrained", "strict-match")]["answer_in_format"] == \
             con_line["answer_in_format"]
-        assert "answer_found" not in plain_line and "answer_in_format" not in plain_line
+        assert "answer_found" not in plain_line
+        assert "answer_in_format" not in plain_line
         seen["found"].add(con_line["answer_found"])
         seen["format"].add(con_line["answer_in_format"])
         seen["plain"].add(value["plain"])

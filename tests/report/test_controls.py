@@ -61,10 +61,12 @@ def test_retest_mcnemar_by_hand() -> None:
     assert d["retest_n_paired"] == 8
     assert d["retest_discordant"] == {"control_only": 1, "constrained_only": 0}
     assert d["retest_mcnemar_p"] == 1.0
-    assert d["placebo_n_paired"] == 0 and d["placebo_mcnemar_p"] is None
+    assert d["placebo_n_paired"] == 0
+    assert d["placebo_mcnemar_p"] is None
     assert d["placebo_discordant"] is None
     # the self-mode plain-vs-constrained test stays null, as before
-    assert d["mcnemar_p"] is None and d["mcnemar_note"]
+    assert d["mcnemar_p"] is None
+    assert d["mcnemar_note"]
 
 
 def test_control_p_values_match_scipy() -> None:
@@ -88,8 +90,8 @@ def test_control_p_values_match_scipy() -> None:
 
 def test_placebo_joins_only_its_own_protocol_retest_joins_any() -> None:
     kept = [i < 3 for i in range(6)]
-    placebo_other = control_run("placebo", [True] * 6, {i: True for i in range(6)}, k=2)
-    retest_other = control_run("retest", [True] * 6, {i: True for i in range(6)}, k=2,
+    placebo_other = control_run("placebo", [True] * 6, dict.fromkeys(range(6), True), k=2)
+    retest_other = control_run("retest", [True] * 6, dict.fromkeys(range(6), True), k=2,
                                kinds="length", seed=5)
     reports = score_rows(self_run(kept) + placebo_other + retest_other)
     # the placebo of k=2 makes a report of its own; the retest controls the k=1 report
@@ -99,13 +101,14 @@ def test_placebo_joins_only_its_own_protocol_retest_joins_any() -> None:
     assert "placebo" not in mine.control_tests
     assert mine.to_dict()["retest_discordant"] == {"control_only": 3, "constrained_only": 0}
     other = next(r for r in reports if r.protocol is not None and r.protocol.k == 2)
-    assert other.placebo.n == 6 and other.sustain.n == 0
+    assert other.placebo.n == 6
+    assert other.sustain.n == 0
     assert "placebo" not in other.control_tests  # no constrained variant: nothing paired
 
 
 def test_placebo_of_the_same_protocol_is_tested() -> None:
     kept = [i % 2 == 0 for i in range(12)]
-    placebo = control_run("placebo", [True] * 12, {i: True for i in range(12)})
+    placebo = control_run("placebo", [True] * 12, dict.fromkeys(range(12), True))
     [report] = score_rows(self_run(kept) + placebo)
     d = report.to_dict()
     assert d["placebo_n_paired"] == 12
@@ -127,7 +130,8 @@ def test_adjusted_interference_bootstrap() -> None:
     b = {str(i): (True, kept[i]) for i in range(30)}
     assert boot == sustain_difference(a, b, n_boot=500, seed=3)
     assert boot.estimate == pytest.approx(26 / 29 - 20 / 30)
-    assert boot.ci_low is not None and boot.ci_high is not None
+    assert boot.ci_low is not None
+    assert boot.ci_high is not None
     assert boot.ci_low < boot.estimate < boot.ci_high
     d = report.to_dict()
     assert (d["adjusted_interference_ci_low"], d["adjusted_interference_ci_high"]) == \
@@ -151,4 +155,5 @@ def test_reference_mode_keeps_plain_vs_constrained_mcnemar() -> None:
     d = json.loads(render([report], "json"))
     assert (d["mcnemar_b"], d["mcnemar_c"]) == (3, 1)
     assert d["mcnemar_p"] == mcnemar_exact(3, 1)
-    assert d["retest_mcnemar_p"] is None and d["adjusted_interference_ci_low"] is None
+    assert d["retest_mcnemar_p"] is None
+    assert d["adjusted_interference_ci_low"] is None

@@ -64,7 +64,8 @@ def test_answer_in_format_per_benchmark() -> None:
 
 def test_last_line() -> None:
     assert last_line("a\nb  \n\n  ") == "b"
-    assert last_line("") == "" and last_line(None) is None
+    assert last_line("") == ""
+    assert last_line(None) is None
     long = "x" * 250 + "END"
     assert last_line(long) == "…" + long[-200:]
 
@@ -112,7 +113,8 @@ def test_failure_summary() -> None:
     assert d["by_kind"]["format:no_bold"]["counts"]["no_answer"] == 1
     assert d["by_kind"]["length:max_words"]["n_failures"] == 10
     assert d["by_kind"]["length:max_words"]["shares"]["truncated"] == 0.1
-    assert d["stop_reason_recorded"] is True and d["answer_recorded"] is True
+    assert d["stop_reason_recorded"] is True
+    assert d["answer_recorded"] is True
     first = report.failures.items[0]
     assert (first.plain_last_line, first.constrained_last_line) == ("#### 0", "c0")
 
@@ -128,7 +130,8 @@ def test_examples_are_capped_at_five() -> None:
     # nothing but compliance recorded: stop reason and answer facts unknown
     assert d["counts"]["wrong_while_compliant"] == 8
     assert d["examples"]["wrong_while_compliant"] == ["0", "1", "2", "3", "4"]
-    assert d["stop_reason_recorded"] is False and d["answer_recorded"] is False
+    assert d["stop_reason_recorded"] is False
+    assert d["answer_recorded"] is False
 
 
 def test_no_constrained_variant_no_failures() -> None:
@@ -178,7 +181,46 @@ def test_lmeval_facts_are_read_and_no_stop_reason(tmp_path: Path) -> None:
     assert report.failures.items[0].constrained_last_line == "last 0"
     assert report.failures.items[0].plain_last_line == "out"
     d = json.loads(render([report], "json"))["failures"]
-    assert d["stop_reason_recorded"] is False and d["answer_recorded"] is True
+    assert d["stop_reason_recorded"] is False
+    assert d["answer_recorded"] is True
     # without last_lines the rows keep none (a million items stay small)
     [lean] = score_rows(read_rows([tmp_path]).rows)
-    assert lean.failures is not None and lean.failures.items[0].constrained_last_line is None
+    assert lean.failures is not None
+    assert lean.failures.items[0].constrained_last_line is None
+
+
+@pytest.mark.inspect
+def test_inspect_run_records_the_facts(monkeypatch: pytest.MonkeyPatch, data_dir: Path,
+                                       tmp_path: Path) -> None:
+    """A real Inspect run (sustain/replay) records the facts and the stop reason, and
+    sustain score labels its failures from them."""
+    from inspect_ai import eval as inspect_eval
+
+    from sustain_tasks.gsm8k import gsm8k
+
+    monkeypatch.setenv("SUSTAIN_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    items = get_benchmark("gsm8k").load(data_dir, limit=4)
+    lines = [{"id": item.id, "variant": "plain", "output": item.reference} for item in items]
+    wrong = [f"{int(i.target.replace(',', '')) + 1}" for i in items]
+    constrained = ["I am not sure.",  # no answer
+                   f"So the total is {wrong[1]}.",  # a number, no #### line
+                   f"Short.\n#### {wrong[2]}",  # in format, wrong
+                   items[3].reference]  # kept
+    lines += [{"id": item.id, "variant": "constrained", "output": out}
+              for item, out in zip(items, constrained, strict=True)]
+    outputs = tmp_path / "outputs.jsonl"
+    outputs.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    [log] = inspect_eval(gsm8k(mode="self", kinds="length:max_words"), model="sustain/replay",
+                         model_args={"outputs": str(outputs)}, limit=4, display="none",
+                         log_dir=str(tmp_path / "logs"))
+    assert log.status == "success", log.error
+    [report] = score_rows(read_rows([tmp_path / "logs"], last_lines=True).rows)
+    assert report.failures is not None
+    assert report.failures.stop_reason_recorded
+    assert report.failures.answer_recorded
+    got = [(f.sample_id, f.label, f.constrained_last_line) for f in report.failures.items]
+    assert got == [(items[0].id, "no_answer", "I am not sure."),
+                   (items[1].id, "format_lost", f"So the total is {wrong[1]}."),
+                   (items[2].id, "wrong_while_compliant", f"#### {wrong[2]}")]
+

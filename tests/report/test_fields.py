@@ -105,7 +105,8 @@ def test_every_emitted_field_is_documented(tmp_path: Path) -> None:
                    "placebo_mcnemar_p", "adjusted_interference_bootstrap", "sustain_f1"):
         assert needed in names, needed
     gsm8k = next(o for o in objects if o["task"] == "gsm8k" and o["model"] == "sustain/reference")
-    assert gsm8k["retest_mcnemar_p"] is not None and gsm8k["placebo_mcnemar_p"] is not None
+    assert gsm8k["retest_mcnemar_p"] is not None
+    assert gsm8k["placebo_mcnemar_p"] is not None
     assert gsm8k["by_metadata"] == {}
     math = next(o for o in objects if o["task"] == "math500")
     for groups in math["by_metadata"].values():
@@ -143,5 +144,24 @@ def test_failures_listing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
                                "constrained_last_line"}
     assert main(["score", str(root / "self.eval"), "--failures"]) == 0
     table = capsys.readouterr().out
-    assert "no_answer" in table and "answer 3" in table and "#### 1" in table
+    assert "no_answer" in table
+    assert "answer 3" in table
+    assert "#### 1" in table
     assert table.splitlines()[0].split()[:3] == ["report", "id", "label"]
+
+
+def test_failures_listing_csv_and_markdown(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+    import io
+
+    root = _inputs(tmp_path)
+    assert main(["score", str(root / "self.eval"), "--failures", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["id"] for r in rows] == ["0", "3", "6", "9"]
+    assert rows[1]["constraint_kinds"] == "length:max_words,format:no_bold"
+    assert rows[1]["label"] == "no_answer"
+    assert main(["score", str(root / "self.eval"), "--failures", "--format", "md"]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith("| report | id | label |")
+    assert "| format_lost |" in md

@@ -88,8 +88,10 @@ def test_score_refuses_to_pair_two_recordings_under_one_name(tmp_path: Path) -> 
     with pytest.raises(SustainInputError) as err:
         score_rows(read_rows([tmp_path]).rows)
     message = str(err.value)
-    assert "mine / gsm8k" in message and "different recordings" in message
-    assert "/rec/a.jsonl" in message and "/rec/b.jsonl" in message
+    assert "mine / gsm8k" in message
+    assert "different recordings" in message
+    assert "/rec/a.jsonl" in message
+    assert "/rec/b.jsonl" in message
 
 
 def test_a_run_of_the_anchor_recording_is_preferred(tmp_path: Path) -> None:
@@ -100,4 +102,5 @@ def test_a_run_of_the_anchor_recording_is_preferred(tmp_path: Path) -> None:
            date="2026-01-01T12-00-00.000001")
     _constrained(tmp_path / "c", "model=mine,outputs=/rec/a.jsonl")
     [report] = score_rows(read_rows([tmp_path]).rows)
-    assert report.plain.k == 3 and report.sustain.n == 3
+    assert report.plain.k == 3
+    assert report.sustain.n == 3

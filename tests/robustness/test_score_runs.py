@@ -312,7 +312,9 @@ def test_k_kinds_and_seed_keep_runs_apart(capsys: pytest.CaptureFixture[str],
         "constraint kind" in table
 
 
-def test_a_retest_run_attaches_to_the_self_run_of_its_own_protocol(tmp_path: Path) -> None:
+def test_a_retest_run_attaches_to_the_self_runs_of_every_protocol(tmp_path: Path) -> None:
+    """A retest asks the plain prompt again (no constraint in it): its k, kinds and seed do
+    not change what it measures, so it controls the self-mode report of every protocol."""
     write_inspect_log(tmp_path / "self1.eval", self_samples(10),
                       created="2026-01-01T10:00:00+00:00")
     write_inspect_log(tmp_path / "self2.eval", self_samples(10, wrong=[0]),
@@ -328,8 +330,9 @@ def test_a_retest_run_attaches_to_the_self_run_of_its_own_protocol(tmp_path: Pat
     assert reports[2].runs["retest"] == str(tmp_path / "retest2.eval")
     assert (reports[2].retest.k, reports[2].retest.n) == (6, 10)
     assert reports[2].adjusted_interference == pytest.approx(0.6 - 0.9)
-    assert "retest" not in reports[1].runs
-    assert reports[1].retest.n == 0
+    assert reports[1].runs["retest"] == str(tmp_path / "retest2.eval")
+    assert (reports[1].retest.k, reports[1].retest.n) == (6, 10)
+    assert reports[1].control_tests["retest"].n_paired == 10
     assert reports[2].mode == reports[1].mode == "self"
 
 
