@@ -5,6 +5,8 @@ A leaderboard lists every (model, protocol) report of one task, ranked by Sustai
 highest first; ties go to the report with the larger ``S`` (more evidence), then to the model
 name, and reports without a SustainScore (empty ``S``) come last. A model with reports of
 several protocols on the task gets one row per protocol, named ``model (mode, protocol)``.
+A board whose rows come from runs of different modes (self, reference) has a ``mode`` column:
+their constraints were chosen differently.
 
 When the reports were compared (``sustain score --compare``) the column ``vs next`` gives the
 paired-bootstrap difference between a row and the row ranked just below it, with its 95%
@@ -62,6 +64,12 @@ class Board:
     def controls(self) -> bool:
         """True when some row has a retest control (so adjusted interference exists)."""
         return any(e.report.retest.n for e in self.entries)
+
+    @property
+    def mixed_modes(self) -> bool:
+        """True when the rows come from runs of different modes (self, reference): their
+        constraints were chosen differently, so the table says each row's mode."""
+        return len({e.report.mode for e in self.entries}) > 1
 
     @property
     def compared(self) -> bool:
@@ -188,7 +196,9 @@ def adjusted_interference_text(r: TaskReport) -> str:
 
 def leaderboard_rows(board: Board) -> tuple[list[str], list[list[str]]]:
     """The header and cell texts of one leaderboard."""
-    header = ["#", "model", "n", "plain acc", "|S|", "SustainScore [95% CI]", "compliance"]
+    mixed = board.mixed_modes
+    header = ["#", "model", *(["mode"] if mixed else []), "n", "plain acc", "|S|",
+              "SustainScore [95% CI]", "compliance"]
     if board.controls:
         header.append("adj. interference")
     if board.compared:
@@ -196,8 +206,9 @@ def leaderboard_rows(board: Board) -> tuple[list[str], list[list[str]]]:
     rows = []
     for e in board.entries:
         r = e.report
-        row = [str(e.rank), e.name, str(r.plain.n), _num(r.plain.value), str(r.sustain.n),
-               _with_ci(r.sustain), _num(r.compliance.value)]
+        row = [str(e.rank), e.name, *([r.mode] if mixed else []), str(r.plain.n),
+               _num(r.plain.value), str(r.sustain.n), _with_ci(r.sustain),
+               _num(r.compliance.value)]
         if board.controls:
             row.append(adjusted_interference_text(r))
         if board.compared:

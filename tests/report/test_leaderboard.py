@@ -187,3 +187,16 @@ def test_cli_leaderboard_needs_a_table_format(tmp_path: Path,
     assert main(["score", *map(str, logs), "--leaderboard", "--format", "json",
                  "--no-progress"]) != 0
     assert "--leaderboard" in capsys.readouterr().err
+
+
+def test_a_board_of_several_modes_says_each_rows_mode() -> None:
+    rows = _model("a", 7, 8) + [
+        _row("b", r.sample_id, r.variant, r.correct, mode="reference", run="b-ref")
+        for r in _model("b", 5, 8)]
+    [board] = leaderboards(score_rows(rows))
+    assert board.mixed_modes
+    header, table = leaderboard_rows(board)
+    assert header[:4] == ["#", "model", "mode", "n"]
+    assert [row[:3] for row in table] == [["1", "a", "self"], ["2", "b", "reference"]]
+    [single] = leaderboards(score_rows(_model("a", 7, 8) + _model("b", 5, 8)))
+    assert "mode" not in leaderboard_rows(single)[0]
