@@ -115,3 +115,15 @@ def test_a_model_without_s_is_said_so() -> None:
     texts = _texts(figure(reports))
     assert any(t.startswith("no item in S") for t in texts)
     assert io.BytesIO(plot_png(reports)).getbuffer().nbytes > 0
+
+
+def test_cli_refuses_an_unknown_plot_suffix_before_reading(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sustain_tasks.cli import main
+
+    missing = tmp_path / "not-there"  # never read: the suffix is refused first
+    assert main(["score", str(missing), "--plot", str(tmp_path / "p.gif"),
+                 "--no-progress"]) != 0
+    err = capsys.readouterr().err
+    assert "cannot draw a .gif file" in err
+    assert "not-there" not in err
