@@ -7,6 +7,8 @@
   breakdowns by constraint kind, category and item metadata (MATH-500 level and subject,
   HotpotQA type).
 - :mod:`~sustain_tasks.report.formats`: table, Markdown, CSV, JSON Lines.
+- :mod:`~sustain_tasks.report.listing`: every constrained failure on S with its label
+  (``sustain score --failures``).
 - :mod:`~sustain_tasks.report.leaderboard`, :mod:`~sustain_tasks.report.plot`,
   :mod:`~sustain_tasks.report.html`: model comparison tables, the figure, the HTML report.
 - ``METRIC_PATH``: the file of the Hugging Face ``evaluate`` metric
