@@ -626,17 +626,28 @@ def cmd_score(args: argparse.Namespace) -> int:
     breakdowns count an item under each of its kinds, and their compliance is item-level.
     """
     from sustain_tasks.report.formats import render, require_matplotlib, write_plot
+    from sustain_tasks.report.leaderboard import distinct_models, render_leaderboards
+    from sustain_tasks.report.plot import plot_format
     from sustain_tasks.report.readers import read_rows
     from sustain_tasks.report.score import compare_models, score_rows
 
+    if args.leaderboard and args.format not in ("table", "md"):
+        raise SustainInputError("--leaderboard prints tables: use it with --format table or md")
+    if args.leaderboard and args.failures:
+        raise SustainInputError("--leaderboard and --failures print different listings: "
+                                "choose one")
     # bad destinations fail before the (possibly long) reading
     if args.out not in (None, "-"):
         check_output(args.out, inputs=args.paths, reads=_readable)
     if args.plot:
         check_output(args.plot, inputs=args.paths, reads=_readable, option="--plot")
+        plot_format(args.plot)
         require_matplotlib()
+    if args.html:
+        check_output(args.html, inputs=args.paths, reads=_readable, option="--html")
     with Progress("reading samples", enabled=_progress_enabled(args)) as progress:
-        read = read_rows(args.paths, tick=progress.tick, last_lines=args.failures)
+        read = read_rows(args.paths, tick=progress.tick,
+                         last_lines=args.failures or bool(args.html))
     warnings = list(read.warnings)
     reports = score_rows(read.rows, warnings, n_boot=args.bootstrap, seed=args.seed)
     if reports and args.compare:
@@ -650,6 +661,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         from sustain_tasks.report.listing import render_failures
 
         text = render_failures(reports, args.format)
+    elif args.leaderboard:
+        text = render_leaderboards(reports, args.format)
+    elif args.format in ("table", "md") and distinct_models(reports) > 1:
+        text = render_leaderboards(reports, args.format) + "\n" + render(reports, args.format)
     else:
         text = render(reports, args.format)
     if args.out in (None, "-"):
@@ -659,6 +674,11 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.plot:
         write_plot(reports, args.plot)
         _note(f"plot written to {args.plot}")
+    if args.html:
+        from sustain_tasks.report.html import write_html
+
+        write_html(reports, args.html)
+        _note(f"HTML report written to {args.html}")
     return EXIT_OK
 
 
@@ -854,7 +874,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="json: one object per (model, task, protocol) per line")
     p.add_argument("--out", default=None, metavar="FILE", help="write here instead of stdout")
     p.add_argument("--plot", default=None, metavar="FILE.png",
-                   help="bar chart of SustainScore (needs the 'plot' extra)")
+                   help="SustainScore with 95%% intervals per model and benchmark, and per "
+                        "constraint category; .png, .svg or .pdf (needs the 'plot' extra)")
+    p.add_argument("--html", default=None, metavar="FILE.html",
+                   help="a self-contained HTML report (leaderboards, figure when matplotlib "
+                        "is installed, breakdowns, failures with the last line of both "
+                        "outputs)")
+    p.add_argument("--leaderboard", action="store_true",
+                   help="print only the leaderboard of each benchmark (table or md); over "
+                        "several models the leaderboards always come first")
     p.add_argument("--compare", action="store_true",
                    help="compare models on each task (seeded paired bootstrap)")
     p.add_argument("--bootstrap", type=_positive_int, default=2000, metavar="N",

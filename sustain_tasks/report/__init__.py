@@ -6,12 +6,18 @@
   protocol), an incomplete run never in place of a complete one, with
   breakdowns by constraint kind, category and item metadata (MATH-500 level and subject,
   HotpotQA type).
-- :mod:`~sustain_tasks.report.formats`: table, Markdown, CSV, JSON Lines, plot.
+- :mod:`~sustain_tasks.report.formats`: table, Markdown, CSV, JSON Lines.
 - :mod:`~sustain_tasks.report.listing`: every constrained failure on S with its label
   (``sustain score --failures``).
+- :mod:`~sustain_tasks.report.leaderboard`, :mod:`~sustain_tasks.report.plot`,
+  :mod:`~sustain_tasks.report.html`: model comparison tables, the figure, the HTML report.
+- ``METRIC_PATH``: the file of the Hugging Face ``evaluate`` metric
+  (:mod:`~sustain_tasks.report.sustainscore_metric`), for ``evaluate.load(METRIC_PATH)``.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from sustain_tasks.report.readers import Protocol, ReadResult, RunInfo, SampleRow, read_rows
 from sustain_tasks.report.score import (
@@ -31,7 +37,11 @@ from sustain_tasks.report.stats import (
     wilson_interval,
 )
 
+METRIC_PATH = str(Path(__file__).resolve().with_name("sustainscore_metric.py"))
+"""The ``evaluate`` metric module's file: ``evaluate.load(METRIC_PATH)`` works offline."""
+
 __all__ = [
+    "METRIC_PATH",
     "BootstrapResult",
     "Mean",
     "Protocol",

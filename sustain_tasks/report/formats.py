@@ -1,4 +1,5 @@
-"""Render reports: aligned text table, Markdown, CSV, JSON Lines, and an optional plot."""
+"""Render reports: aligned text table, Markdown, CSV, JSON Lines (the plot is in
+:mod:`~sustain_tasks.report.plot`, re-exported here)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,16 @@ import csv
 import io
 import json
 import math
-import os
 from collections import Counter
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-from sustain_tasks.errors import MissingDependencyError, SustainInputError
+from sustain_tasks.report.plot import require_matplotlib, write_plot
 from sustain_tasks.report.score import Breakdown, TaskReport
 from sustain_tasks.report.stats import Mean, Rate
 
-__all__ = ["CSV_FIELDS", "FORMATS", "render", "render_table", "write_plot"]
+__all__ = ["CSV_FIELDS", "FORMATS", "aligned_table", "markdown_table", "render", "render_table",
+           "require_matplotlib", "write_plot"]
 
 FORMATS = ("table", "json", "csv", "md")
 
@@ -184,6 +184,12 @@ def _markdown(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+aligned_table = _aligned
+"""Header and rows as an aligned plain-text table."""
+markdown_table = _markdown
+"""Header and rows as a Markdown table (``|`` in cells escaped)."""
+
+
 def _incomplete_note(reports: Sequence[TaskReport], titles: dict[int, str]) -> list[str]:
     """The lines above the tables saying which reports use incomplete runs."""
     shown = [r for r in reports if not r.complete]
@@ -268,47 +274,3 @@ def render(reports: Sequence[TaskReport], fmt: str) -> str:
     if fmt == "table":
         return render_table(reports)
     raise ValueError(f"unknown format {fmt!r}; choose from {FORMATS}")
-
-
-def require_matplotlib() -> None:
-    """Raise :class:`MissingDependencyError` with an install hint unless matplotlib imports."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError as exc:
-        raise MissingDependencyError("matplotlib", extra="plot", purpose="--plot") from exc
-
-
-def write_plot(reports: Sequence[TaskReport], path: str | Path) -> None:
-    """A bar chart of SustainScore per (model, task) with 95% Wilson intervals."""
-    require_matplotlib()
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    shown = [r for r in reports if r.sustain.value is not None]
-    titles = _titles(shown)
-    labels = [titles[id(r)].replace(" / ", "\n", 1) for r in shown]
-    values = [r.sustain.value or 0.0 for r in shown]
-    lows = [v - (r.sustain.ci_low or 0.0) for v, r in zip(values, shown, strict=True)]
-    highs = [(r.sustain.ci_high or 0.0) - v for v, r in zip(values, shown, strict=True)]
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(shown) + 1.5), 4.0))
-    ax.bar(range(len(shown)), values, yerr=[lows, highs], capsize=4, color="#4c72b0")
-    ax.set_xticks(range(len(shown)))
-    ax.set_xticklabels(labels, fontsize=8)
-    ax.set_ylim(0.0, 1.05)
-    ax.set_ylabel("SustainScore (95% Wilson CI)")
-    ax.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
-    fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # a temporary file beside it, renamed: a failed write never leaves a broken image there
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        fig.savefig(tmp, dpi=150, format=out.suffix.lstrip(".") or "png")
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise SustainInputError(f"cannot write: {exc.strerror or exc}", path=out) from None
-    finally:
-        tmp.unlink(missing_ok=True)
-        plt.close(fig)
