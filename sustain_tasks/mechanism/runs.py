@@ -30,11 +30,11 @@ from typing import Any
 from sustain_tasks.constraints import Constraint, assess, constraint_from_record
 from sustain_tasks.errors import SustainInputError
 from sustain_tasks.report.readers import (
+    _SAMPLES_RE,
     SampleRow,
     _inspect_header,
     _inspect_samples,
     _lmeval_docs,
-    _SAMPLES_RE,
     discover,
     lmeval_run_info,
     read_rows,

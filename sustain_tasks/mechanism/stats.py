@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import require
 
 __all__ = ["benjamini_hochberg", "bootstrap_mean_ci", "compare"]
 
 
-def bootstrap_mean_ci(values: Sequence[float], *, n_boot: int, seed: int
+def bootstrap_mean_ci(values: ArrayLike, *, n_boot: int, seed: int
                       ) -> tuple[float | None, float | None]:
     """A 95 % percentile-bootstrap interval of the mean (None, None for fewer than 2
     values)."""
@@ -36,7 +37,7 @@ def _mean(x: Any) -> float | None:
     return float(np.mean(x)) if len(x) else None
 
 
-def compare(failed: Sequence[float], successful: Sequence[float], *, n_boot: int = 2000,
+def compare(failed: ArrayLike, successful: ArrayLike, *, n_boot: int = 2000,
             seed: int = 0) -> dict[str, Any]:
     """Failed vs successful: means with intervals, difference, Mann-Whitney p, effect sizes.
 

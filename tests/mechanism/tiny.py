@@ -52,8 +52,7 @@ def corpus() -> Iterator[str]:
 
 def tokenizer(family: str) -> Any:
     """A fast tokenizer of ``family`` trained on :func:`corpus`."""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, \
-        trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     specials = {"gpt2": ["<|endoftext|>"],
