@@ -82,13 +82,11 @@ def test_report_names_structural_and_semantic_first_layers(tmp_path: Path) -> No
     y_len = rng.permutation(np.arange(half) % 2 == 0)
     y_con = rng.permutation(np.arange(half) % 2 == 0)
     x = np.concatenate([_planted(3, 1, y_len), _planted(4, 4, y_con)])  # [N, LAYERS, DIM]
-    positions = len(POSITIONS)
-    hidden = np.repeat(x[:, None], positions, axis=1)  # [N, positions, LAYERS, DIM]
+    hidden = x[:, None]  # [N, positions, LAYERS, DIM]: the last prompt token only
     labels = {"length": list(y_len) + [None] * half, "content": [None] * half + list(y_con)}
     success = rng.permutation(np.arange(N) % 2 == 0)
     records = _records(tmp_path, hidden, labels, success)
-    report = analyse(records, tmp_path, positions=True, threshold=0.7, folds=5, seed=0,
-                     n_boot=100)
+    report = analyse(records, tmp_path, threshold=0.7, folds=5, seed=0, n_boot=100)
     assert report["first_layer"]["structural"] == {"length": 1}
     assert report["first_layer"]["semantic"] == {"content": 4}
     assert report["first_layer"]["task_success"] is None
@@ -100,9 +98,29 @@ def test_report_names_structural_and_semantic_first_layers(tmp_path: Path) -> No
     # transfer: the two categories share no item and their directions differ
     transfer = report["transfer"]["length"]["content"]
     assert transfer["n"] == half and len(transfer["layers"]) == LAYERS
+    assert "positions" not in report
+
+
+def test_positions_tell_monitoring_from_planning(tmp_path: Path) -> None:
+    """Compliance planted only in the states of the output's second half: chance before
+    generation, decodable at 75 % and at the end."""
+    n, layers = 60, 2
+    rng = np.random.default_rng(5)
+    y = rng.permutation(np.arange(n) % 2 == 0)
+    hidden = rng.normal(size=(n, len(POSITIONS), layers, DIM))
+    sign = np.where(y, 1.0, -1.0)
+    for p, name in enumerate(POSITIONS):
+        if name in ("75%", "end"):
+            hidden[:, p, :, 0] += 2.0 * sign[:, None]
+    records = _records(tmp_path, hidden, {"length": list(y)}, y)
+    report = analyse(records, tmp_path, positions=True, folds=3, seed=0, n_boot=50)
     assert report["positions"] == list(POSITIONS)
-    assert set(report["position_summary"]["length"]) == set(POSITIONS)
-    assert report["by_position"]["end"]["length"]["first_layer"] == 1
+    summary = report["position_summary"]["length"]
+    assert set(summary) == set(POSITIONS)
+    assert summary["prompt"] < 0.75 and summary["start"] < 0.75
+    assert summary["75%"] > 0.9 and summary["end"] > 0.9
+    assert report["first_layer"]["structural"] == {"length": None}  # at the prompt
+    assert report["by_position"]["end"]["length"]["first_layer"] == 0
 
 
 def test_too_few_items_are_reported_not_probed(tmp_path: Path) -> None:
