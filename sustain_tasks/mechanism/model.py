@@ -132,6 +132,7 @@ class LoadedModel:
         kwargs: dict[str, Any] = {"dtype": torch_dtype}
         if attention:
             kwargs["attn_implementation"] = "eager"
+        transformers.utils.logging.disable_progress_bar()  # the command draws its own
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(model)
             self.model = transformers.AutoModelForCausalLM.from_pretrained(model, **kwargs)
@@ -204,9 +205,12 @@ class LoadedModel:
         """One teacher-forced pass over prompt and output."""
         torch = self._torch
         ids = torch.tensor([list(enc.input_ids)], dtype=torch.long, device=self.device)
+        # the base model (without the language-model head): no logits are needed, and the
+        # head is a large share of the arithmetic for big vocabularies
+        body = getattr(self.model, "base_model", None) or self.model
         with torch.inference_mode():
-            out = self.model(input_ids=ids, output_attentions=attentions,
-                             output_hidden_states=hidden, use_cache=False)
+            out = body(input_ids=ids, output_attentions=attentions,
+                       output_hidden_states=hidden, use_cache=False)
         n, start = len(enc.input_ids), enc.n_prompt - 1
         attn = None
         if attentions:

@@ -304,7 +304,8 @@ def analyse(records: Iterable[Mapping[str, Any]], folder: Path, *, positions: bo
     hidden = _load(ok, folder, None if positions else 1)
     targets = _targets(ok)
     report["n_layers"] = int(hidden.shape[2])
-    kw: dict[str, Any] = {"folds": folds, "seed": seed, "n_boot": n_boot, "c": c, "threshold": threshold}
+    kw: dict[str, Any] = {"folds": folds, "seed": seed, "n_boot": n_boot, "c": c,
+                          "threshold": threshold}
     curves, scores = _curves_at(hidden[:, 0], targets, **kw)
     report["targets"] = curves
     report["first_layer"] = {

@@ -203,7 +203,7 @@ def _inspect_items(path: Path, wanted: Mapping[tuple[str, str, str, str], tuple[
         enable_thinking=_opt_bool(model_args.get("enable_thinking")),
         add_special_tokens=_opt_bool(add_special))
     run = str(path)
-    for sample in _inspect_samples(path, header, {"events", "attachments"}):
+    for sample in _inspect_samples(path, header, {"events", "messages"}):
         if sample.epoch != 1:
             continue
         sid = str(sample.id)

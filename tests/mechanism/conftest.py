@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import tiny  # noqa: E402
-
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("sklearn")
+import tiny
 
 BODY = ("First we read the problem and note each quantity it gives us. Then we combine those "
         "quantities step by step, checking every partial result twice before moving")
@@ -27,12 +22,15 @@ N_ITEMS = 16
 @pytest.fixture(scope="session")
 def tokenizers() -> dict[str, Any]:
     """One trained tokenizer per family."""
+    pytest.importorskip("transformers")
     return {family: tiny.tokenizer(family) for family in tiny.FAMILIES}
 
 
 @pytest.fixture(scope="session")
 def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A saved tiny model (``--model`` folder) per family."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
     root = tmp_path_factory.mktemp("models")
     return {family: tiny.save(family, root / family) for family in tiny.FAMILIES}
 
@@ -71,7 +69,7 @@ def _outputs(items: Any) -> tuple[list[dict[str, Any]], set[str], set[str]]:
 
 @pytest.fixture(scope="session")
 def recorded_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path
-                 ) -> Iterator[RecordedRun]:
+                 ) -> RecordedRun:
     from inspect_ai import eval as inspect_eval
 
     from sustain_tasks.benchmarks import get_benchmark
@@ -96,4 +94,4 @@ def recorded_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path
             found.append(Path(log.location))
     finally:
         mp.undo()
-    yield RecordedRun(logs, found[0], found[1], outputs, frozenset(failed), frozenset(long))
+    return RecordedRun(logs, found[0], found[1], outputs, frozenset(failed), frozenset(long))

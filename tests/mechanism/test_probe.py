@@ -12,6 +12,9 @@ from sustain_tasks.mechanism.model import POSITIONS
 from sustain_tasks.mechanism.probe import analyse, auc, first_layer, layer_curve
 from sustain_tasks.mechanism.store import ItemStore, array_name
 
+pytest.importorskip("sklearn")
+pytest.importorskip("scipy")
+
 N, LAYERS, DIM = 120, 6, 16
 
 
@@ -97,7 +100,8 @@ def test_report_names_structural_and_semantic_first_layers(tmp_path: Path) -> No
     assert [g["layer"] for g in general] == list(range(LAYERS))
     # transfer: the two categories share no item and their directions differ
     transfer = report["transfer"]["length"]["content"]
-    assert transfer["n"] == half and len(transfer["layers"]) == LAYERS
+    assert transfer["n"] == half
+    assert len(transfer["layers"]) == LAYERS
     assert "positions" not in report
 
 
@@ -117,8 +121,10 @@ def test_positions_tell_monitoring_from_planning(tmp_path: Path) -> None:
     assert report["positions"] == list(POSITIONS)
     summary = report["position_summary"]["length"]
     assert set(summary) == set(POSITIONS)
-    assert summary["prompt"] < 0.75 and summary["start"] < 0.75
-    assert summary["75%"] > 0.9 and summary["end"] > 0.9
+    assert summary["prompt"] < 0.75
+    assert summary["start"] < 0.75
+    assert summary["75%"] > 0.9
+    assert summary["end"] > 0.9
     assert report["first_layer"]["structural"] == {"length": None}  # at the prompt
     assert report["by_position"]["end"]["length"]["first_layer"] == 0
 
@@ -141,7 +147,10 @@ def test_store_resumes_and_refuses_other_settings(tmp_path: Path) -> None:
     with path.open("a", encoding="utf-8") as fh:
         fh.write('{"key": "3", "v"')  # a kill in the middle of a line
     store = ItemStore(path, {"model": "a"})
-    assert "1" in store and "2" in store and "3" not in store and len(store) == 2
+    assert "1" in store
+    assert "2" in store
+    assert "3" not in store
+    assert len(store) == 2
     store.add({"key": "3", "v": 3})
     store.close()
     assert [r["v"] for r in ItemStore(path, {"model": "a"})] == [1, 2, 3]

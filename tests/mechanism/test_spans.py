@@ -150,7 +150,8 @@ def test_rendering_follows_each_harness(tokenizers: dict[str, Any]) -> None:
     prompt = constrained_prompt(PLAIN, [c])
     llama = _loaded(tokenizers["llama"])
     text, add = llama.render(_item(prompt, [c], Rendering("inspect")))
-    assert text.startswith("<|begin_of_text|><|start_header_id|>user") and add
+    assert text.startswith("<|begin_of_text|><|start_header_id|>user")
+    assert add
     text, _ = llama.render(_item(prompt, [c], Rendering("inspect", use_chat_template=False)))
     assert text == f"user: {prompt}\n"
     # lm-eval: a context that already starts with BOS gets no second one

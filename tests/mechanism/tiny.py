@@ -88,8 +88,9 @@ def tokenizer(family: str) -> Any:
                                    eos_token="<|endoftext|>")
 
 
-def model(family: str, vocab_size: int, *, seed: int = 0) -> Any:
-    """A random model of ``family`` (2 to 4 layers, hidden size 32 to 64)."""
+def model(family: str, tok: Any, *, seed: int = 0) -> Any:
+    """A random model of ``family`` (2 to 4 layers, hidden size 32 to 64) for tokenizer
+    ``tok``."""
     import torch
     from transformers import (
         AutoModelForCausalLM,
@@ -99,6 +100,7 @@ def model(family: str, vocab_size: int, *, seed: int = 0) -> Any:
     )
 
     torch.manual_seed(seed)
+    vocab_size = len(tok)
     config: Any
     if family == "gpt2":
         config = GPT2Config(vocab_size=vocab_size, n_positions=2048, n_embd=32, n_layer=2,
@@ -111,13 +113,16 @@ def model(family: str, vocab_size: int, *, seed: int = 0) -> Any:
         config = Qwen2Config(vocab_size=vocab_size, hidden_size=64, intermediate_size=128,
                              num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2,
                              max_position_embeddings=2048)
+    config.bos_token_id = tok.bos_token_id
+    config.eos_token_id = tok.eos_token_id
+    config.pad_token_id = tok.pad_token_id
     return AutoModelForCausalLM.from_config(config, attn_implementation="eager")
 
 
 def save(family: str, folder: Path) -> Path:
     """Tokenizer and random model of ``family`` saved to ``folder`` (a ``--model`` path)."""
     tok = tokenizer(family)
-    net = model(family, len(tok))
+    net = model(family, tok)
     folder.mkdir(parents=True, exist_ok=True)
     tok.save_pretrained(folder)
     net.save_pretrained(folder)
