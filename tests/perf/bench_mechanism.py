@@ -85,7 +85,6 @@ def main() -> int:
         span_attention(forward.attentions, span)
 
     rows.append(("attention (eager, weights returned)", *_time(attention_item, args.repeats)))
-    del attn_model
     probe_model = _model(attention=False)
     rows.append(("probe (hidden states, 6 positions)",
                  *_time(lambda: probe_model.forward(enc, hidden=True),  # type: ignore[attr-defined]
