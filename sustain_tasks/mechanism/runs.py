@@ -348,10 +348,18 @@ def read_items(paths: Sequence[str | Path], *, limit: int | None = None) -> Read
             found = _lmeval_items(path, wanted)
         else:
             continue
+        seen = set()
         for item in found:
             result.items.append(item)
+            seen.add(item.key)
             if limit is not None and len(result.items) >= limit:
                 return result
+        if kind == "inspect":
+            lost = sum(1 for key in wanted if key[0] == str(path)) - len(seen)
+            if lost > 0:
+                result.warnings.append(
+                    f"{path}: {lost} item(s) of S have no recorded prompt (no 'sustain' "
+                    "record in the sample store); left out")
     if not result.items:
         raise SustainInputError(
             "no constrained or placebo item of S (plain-correct items that got constraints) "

@@ -146,3 +146,17 @@ def test_lm_eval_samples_end_to_end(data_dir: Path, model_dirs: dict[str, Path],
     assert report["n_measured"] == 3
     assert report["span_exact_share"] == 1.0
     assert report["placebo"] is None
+
+
+def test_a_sample_without_its_record_is_left_out_with_a_warning(recorded_run: RecordedRun,
+                                                                tmp_path: Path) -> None:
+    from inspect_ai.log import read_eval_log, write_eval_log
+
+    log = read_eval_log(str(recorded_run.self_log))
+    assert log.samples is not None
+    log.samples[0].store = {}
+    copy = tmp_path / recorded_run.self_log.name
+    write_eval_log(log, str(copy))
+    read = read_items([copy])
+    assert len(read.items) == N_ITEMS - 1
+    assert any("1 item(s) of S have no recorded prompt" in w for w in read.warnings)
