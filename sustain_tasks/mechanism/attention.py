@@ -147,6 +147,7 @@ def plot(report: Mapping[str, Any], path: str) -> None:
             ax = axes[row][col]
             ax.set_title(f"{section}: {metric}", fontsize=10)
             ax.set_xlabel("layer")
+            ax.xaxis.get_major_locator().set_params(integer=True)
             if not data:
                 ax.text(0.5, 0.5, "no items", ha="center", va="center",
                         transform=ax.transAxes)

@@ -356,10 +356,11 @@ def plot(report: Mapping[str, Any], path: str) -> None:
     ax.axhline(0.5, color="grey", linewidth=0.8)
     ax.axhline(float(report.get("threshold", 0.7)), color="grey", linewidth=0.8, linestyle=":")
     ax.set_xlabel("layer (0 = embeddings)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("cross-validated AUC")
     ax.set_ylim(0.0, 1.02)
-    ax.set_title("Probes at the last prompt token (solid: structural, dashed: semantic)",
-                 fontsize=9)
+    ax.set_title("Probes at the last prompt token (solid: structural categories, dashed: "
+                 "semantic, dotted: task success and compliance)", fontsize=8)
     ax.legend(fontsize=7)
     if has_positions:
         ax2 = axes[0][1]
