@@ -4,7 +4,8 @@ Commands:
 
 - ``sustain constraints``: the catalogue of constraint kinds.
 - ``sustain extract``: constraints from a plain run's correct outputs (or the references).
-- ``sustain check``: compliance of recorded outputs with their constraints.
+- ``sustain check``: compliance of recorded outputs with their constraints (or with IFEval's
+  instructions, ``--ifeval``).
 - ``sustain verify``: task verdicts for recorded outputs.
 - ``sustain score``: SustainScore and its statistics from lm-eval outputs and Inspect logs.
 - ``sustain include-path`` / ``sustain lm-eval``: helpers for lm-evaluation-harness.
@@ -172,24 +173,35 @@ def _readable(path: Path) -> bool:
 # -- constraints -----------------------------------------------------------------------------
 
 def cmd_constraints(args: argparse.Namespace) -> int:
-    from sustain_tasks.constraints import all_kinds, resolve_kinds
+    from sustain_tasks.constraints import all_kinds, extraction_mode, resolve_kinds
 
     kinds = all_kinds()
-    selected = resolve_kinds(",".join(args.kinds)) if args.kinds else list(kinds)
+    selected = (resolve_kinds(",".join(args.kinds), every=True) if args.kinds
+                else list(kinds))
     entries: list[dict[str, Any]] = []
     for kind in selected:
         cls = kinds[kind]
         example = cls.example()
         entries.append({"id": kind, "category": cls.category,
                         "type": "structural" if example.structural else "semantic",
+                        "extraction": _EXTRACTION_LABELS[extraction_mode(cls)],
                         "example": example.describe(), "params": example.params()})
     if args.format == "json":
         for entry in entries:
             print(_json_line(entry))
     else:
-        print(_aligned(["id", "category", "type", "example"],
-                       [[e["id"], e["category"], e["type"], e["example"]] for e in entries]))
+        print(_aligned(["id", "category", "type", "extraction", "example"],
+                       [[e["id"], e["category"], e["type"], e["extraction"], e["example"]]
+                        for e in entries]))
+        print()
+        print("extraction: 'default' kinds are drawn when their category is selected (the task "
+              "defaults); 'by id' kinds are extracted only when named by id (--kinds "
+              "length:min_words); 'file only' kinds are never extracted and come from "
+              "constraints files (or IFEval rows, sustain check --ifeval).")
     return EXIT_OK
+
+
+_EXTRACTION_LABELS = {"category": "default", "by id": "by id", "none": "file only"}
 
 
 # -- extract ---------------------------------------------------------------------------------
@@ -243,8 +255,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
         source: Source = "reference"
     else:
         with Progress("reading", enabled=enabled) as reading:
-            outputs, warnings, source_file = read_plain_outputs(args.source, benchmark.name,
-                                                                tick=reading.tick)
+            outputs, warnings, source_file = read_plain_outputs(
+                args.source, benchmark.name, tick=reading.tick,
+                allow_incomplete=args.allow_incomplete)
         for w in warnings:
             _warn(w)
         source = "self"
@@ -321,6 +334,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from sustain_tasks.constraints import assess
     from sustain_tasks.records import read_constraints_file, read_outputs_file
 
+    if (args.constraints is None) == (args.ifeval is None):
+        raise SustainInputError("give exactly one of --constraints and --ifeval",
+                                field="--constraints")
+    if args.ifeval is not None:
+        return _check_ifeval(args)
     sets = read_constraints_file(args.constraints)
     if not sets:
         raise SustainInputError("no constraints in this file (sustain extract writes an empty "
@@ -403,6 +421,92 @@ def cmd_check(args: argparse.Namespace) -> int:
                 x for x in (", ".join(failed), r.get("note", "")) if x)
             rows.append([r["id"], state, loose_state, str(len(r["results"])), note])
         print(_aligned(["id", "compliant", "loose", "constraints", "failed / note"], rows))
+        print()
+        print("\n".join(summary))
+    return EXIT_OK
+
+
+def _check_ifeval(args: argparse.Namespace) -> int:
+    """``sustain check --ifeval``: IFEval's rows checked with this library's constraints.
+
+    Each row of IFEval's ``input_data.jsonl`` gets one result; its instructions are turned into
+    constraints by :func:`~sustain_tasks.constraints.from_ifeval`. Responses come from
+    ``--outputs``: IFEval's ``{"prompt", "response"}`` lines (matched by prompt) or this
+    project's ``{"id", "output"}`` lines (matched by the row's ``key``). The summary gives
+    IFEval's four accuracies (prompt and instruction level, strict and loose) and the strict
+    rate per instruction id.
+    """
+    from sustain_tasks.constraints import assess
+    from sustain_tasks.constraints.ifeval import read_ifeval_responses, read_ifeval_rows
+
+    rows = read_ifeval_rows(args.ifeval)
+    if not rows:
+        raise SustainInputError("no rows in this file", path=args.ifeval)
+    responses, unmatched = read_ifeval_responses(args.outputs, rows, args.variant)
+    if not responses:
+        what = (f"{len(unmatched)} line(s) match no row (by prompt or by key), e.g. "
+                f"{unmatched[0]}" if unmatched else "the file is empty")
+        raise SustainInputError(f"no response to check for any of the {len(rows)} rows of "
+                                f"{args.ifeval}: {what}", path=args.outputs)
+    results: list[dict[str, Any]] = []
+    per_id: dict[str, list[bool]] = {}
+    missing: list[str] = []
+    checks_strict: list[bool] = []
+    checks_loose: list[bool] = []
+    with Progress("checking", len(rows), enabled=_progress_enabled(args)) as progress:
+        for row in rows:
+            progress.tick()
+            if row.key not in responses:
+                missing.append(row.key)
+                results.append({"id": row.key, "compliant": False, "compliant_loose": False,
+                                "instruction_id_list": list(row.instruction_ids),
+                                "results": [], "error": "no response for this key"})
+                continue
+            compliance = assess(row.constraints, responses[row.key])
+            entries = []
+            for instruction_id, check in zip(row.instruction_ids, compliance.checks,
+                                             strict=True):
+                per_id.setdefault(instruction_id, []).append(check.strict)
+                checks_strict.append(check.strict)
+                checks_loose.append(check.loose)
+                entries.append({"ifeval_id": instruction_id, **check.to_dict()})
+            results.append({"id": row.key, "compliant": compliance.strict,
+                            "compliant_loose": compliance.loose,
+                            "instruction_id_list": list(row.instruction_ids),
+                            "results": entries})
+    checked = [r for r in results if "error" not in r]
+    summary = [
+        f"rows checked: {len(checked)} of {len(rows)}",
+        "prompt-level accuracy (strict): "
+        + _fmt_rate(sum(r["compliant"] for r in checked), len(checked)),
+        "prompt-level accuracy (loose):  "
+        + _fmt_rate(sum(r["compliant_loose"] for r in checked), len(checked)),
+        "instruction-level accuracy (strict): "
+        + _fmt_rate(sum(checks_strict), len(checks_strict)),
+        "instruction-level accuracy (loose):  "
+        + _fmt_rate(sum(checks_loose), len(checks_loose)),
+    ]
+    summary += [f"  {i}: {_fmt_rate(sum(v), len(v))}" for i, v in sorted(per_id.items())]
+    if missing:
+        shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+        summary.append(f"rows without a response ({len(missing)}; reported as compliant false "
+                       f"with an error, not counted): {shown}")
+    if unmatched:
+        summary.append(f"responses matching no row, ignored: {len(unmatched)}")
+    if args.format == "json":
+        for r in results:
+            print(_json_line(r))
+        for line in summary:
+            _note(line)
+    else:
+        table = []
+        for r in results:
+            failed = [c["ifeval_id"] for c in r["results"] if not c["strict"]]
+            state, loose_state = ("-", "-") if "error" in r else (
+                "yes" if r["compliant"] else "no", "yes" if r["compliant_loose"] else "no")
+            table.append([r["id"], state, loose_state, str(len(r["instruction_id_list"])),
+                          r.get("error") or ", ".join(failed)])
+        print(_aligned(["key", "compliant", "loose", "instructions", "failed / note"], table))
         print()
         print("\n".join(summary))
     return EXIT_OK
@@ -680,6 +784,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="extraction seed (default 0)")
     p.add_argument("--limit", type=_positive_int, default=None, metavar="N",
                    help="only the first N outputs")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="extract from an incomplete run (a killed or cut-off run) when no "
+                        "complete one is found; by default that is an error, and a complete "
+                        "run is always preferred")
     _add_data_dir(p)
     _add_unsafe(p)
     _add_progress(p)
@@ -688,9 +796,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check", help="check recorded outputs against their constraints",
         description="Per-item compliance (strict and loose) of recorded outputs with the "
-                    "constraints of a constraints file, and a summary.")
-    p.add_argument("--constraints", required=True, metavar="FILE.jsonl")
-    p.add_argument("--outputs", required=True, metavar="FILE.jsonl")
+                    "constraints of a constraints file, and a summary. With --ifeval, the "
+                    "rows of IFEval's input_data.jsonl (key, prompt, instruction_id_list, "
+                    "kwargs) are checked instead: every IFEval instruction id is turned into "
+                    "this library's constraint (see sustain_tasks/constraints/README.md for "
+                    "where the definitions differ), and the summary gives IFEval's prompt- "
+                    "and instruction-level accuracies.")
+    p.add_argument("--constraints", default=None, metavar="FILE.jsonl",
+                   help="a constraints file (sustain extract); or use --ifeval")
+    p.add_argument("--ifeval", default=None, metavar="FILE.jsonl",
+                   help="IFEval's input_data.jsonl instead of a constraints file")
+    p.add_argument("--outputs", required=True, metavar="FILE.jsonl",
+                   help='{"id", "output"} lines; with --ifeval also IFEval\'s '
+                        '{"prompt", "response"} lines (input_response_data), matched by '
+                        "prompt, while an id is matched to a row's key")
     p.add_argument("--variant", default="constrained",
                    choices=VARIANTS,
                    help="which outputs to check when lines carry a variant "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 from inspect_ai.dataset import MemoryDataset, Sample
 
 from sustain_tasks.benchmarks import Benchmark, Item, get_benchmark
-from sustain_tasks.benchmarks.data import resolve_data_dir
+from sustain_tasks.benchmarks.data import DATA_DIR_ENV, resolve_data_dir
 from sustain_tasks.errors import SustainInputError
 
 from .context import META_ITEM_ID, META_TASK
@@ -58,10 +59,20 @@ class ItemIndex:
 
 _INDEXES: dict[tuple[str, str | None], ItemIndex] = {}
 _LOCK = threading.Lock()
+_LOOKUPS: dict[tuple[str, str | None, str | None, str, str | None], ItemIndex] = {}
+"""The index found for each way of asking (benchmark, ``data_dir``, ``$SUSTAIN_DATA_DIR``,
+working directory, ``$PWD``): the solver, the scorer and the offline models ask for every
+sample, and resolving the data folder on disk each time cost more than the rest of a lookup."""
 
 
 def item_index(benchmark: str | Benchmark, data_dir: str | Path | None = None) -> ItemIndex:
     """Every item of ``benchmark`` (loaded once per benchmark and data folder)."""
+    name = benchmark if isinstance(benchmark, str) else benchmark.name
+    asked = (name, None if data_dir is None else str(data_dir), os.environ.get(DATA_DIR_ENV),
+             os.getcwd(), os.environ.get("PWD"))
+    found = _LOOKUPS.get(asked)
+    if found is not None and (isinstance(benchmark, str) or found.benchmark is benchmark):
+        return found
     bench = get_benchmark(benchmark) if isinstance(benchmark, str) else benchmark
     folder = resolve_data_dir(data_dir)
     key = (bench.name, str(folder.resolve()) if folder is not None else None)
@@ -71,6 +82,7 @@ def item_index(benchmark: str | Benchmark, data_dir: str | Path | None = None) -
             source = str(folder / bench.local_file) if folder is not None else repr(bench.hub)
             index = ItemIndex(bench, bench.load(folder), source)
             _INDEXES[key] = index
+        _LOOKUPS[asked] = index
     return index
 
 

@@ -44,6 +44,8 @@ def _values(scores: list[SampleScore]) -> Iterator[Mapping[str, Any]]:
 
 def _flag(value: Any) -> float | None:
     """A 0/1 flag as a float; None when absent, None or NaN (the generation did not run)."""
+    if value.__class__ is float:  # the scorer's own values: the common case first
+        return None if math.isnan(value) else value
     if value is None or isinstance(value, str):
         return None
     if isinstance(value, bool):
@@ -59,8 +61,9 @@ def rate(scores: list[SampleScore], key: str,
     """Mean of ``key`` over the scores where it ran (and ``where`` holds); NaN when none."""
     total = 0.0
     count = 0
-    for value in _values(scores):
-        if where is not None and not where(value):
+    for sample_score in scores:  # Inspect recomputes the metrics as samples complete
+        value = sample_score.score.value
+        if not isinstance(value, Mapping) or (where is not None and not where(value)):
             continue
         flag = _flag(value.get(key))
         if flag is None:

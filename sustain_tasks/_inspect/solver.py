@@ -33,7 +33,7 @@ from sustain_tasks.protocol import Mode, Variant, constrained_prompt, placebo_pr
 from .context import META_ITEM_ID, STORE_KEY
 from .dataset import item_index
 from .errors import located_errors
-from .verdicts import verify_async
+from .verdicts import verify, verify_async
 
 __all__ = ["SECOND_VARIANT", "sample_item_id", "sustain_solver"]
 
@@ -91,6 +91,13 @@ def sustain_solver(
             found = reference_constraints.setdefault(item.id, found)
         return found
 
+    def self_constraints(item: Item, output: str) -> tuple[bool, list[Constraint]]:
+        """The verdict of an output and, when correct, its constraints (in a worker
+        thread)."""
+        if not verify(bench, output, item.target, item).correct:
+            return False, []
+        return True, bench.constraints_for(item, output, k=k, kinds=kinds, seed=seed)
+
     def save(state: TaskState, record: dict[str, Any]) -> None:
         state.store.set(STORE_KEY, dict(record))
 
@@ -105,18 +112,23 @@ def sustain_solver(
             "constraints": [], "second_variant": None, "second_prompt": None,
             "second_output": None,
         }
-        save(state, record)
+        save(state, record)  # the offline models read the item and variant from the store
         state = await generate(state)
         plain_output = state.output.completion
         record["plain_output"] = plain_output
-        save(state, record)
         if second_variant is None or state.completed:
+            save(state, record)
             return state
 
         constraints: Sequence[Constraint]
         if mode == "reference":
             constraints = await anyio.to_thread.run_sync(constraints_from_reference, item)
             record["constraint_source"] = "reference"
+        elif sandbox is None and not grader:
+            # the verdict and the extraction in one trip to a worker thread
+            correct, constraints = await anyio.to_thread.run_sync(self_constraints, item,
+                                                                  plain_output)
+            record["constraint_source"] = "self" if correct else None
         elif (await verify_async(bench, plain_output, item.target, item, sandbox,
                                  grader)).correct:
             constraints = await anyio.to_thread.run_sync(functools.partial(

@@ -11,6 +11,8 @@ Typical use::
 
 A blank output complies with no constraint (see :func:`check_all`). Hand-written constraint sets
 can be checked with :func:`validate_set` (at most ``MAX_K`` constraints, none in conflict).
+IFEval's instructions become constraints with :func:`from_ifeval` (and back with
+:func:`to_ifeval`).
 """
 
 from __future__ import annotations
@@ -37,11 +39,14 @@ from sustain_tasks.constraints.extract import (
     first_admissible,
     validate_set,
 )
+from sustain_tasks.constraints.ifeval import IFEVAL_IDS, from_ifeval, to_ifeval
 from sustain_tasks.constraints.leak import leaks_answer
 from sustain_tasks.constraints.loose import check_loose, loose_variants
 from sustain_tasks.constraints.registry import (
+    EXTRACTION_MODES,
     all_kinds,
     constraint_from_record,
+    extraction_mode,
     get_kind,
     register,
     resolve_kinds,
@@ -52,6 +57,8 @@ __all__ = [
     "CATEGORIES",
     "CONFLICTS",
     "DEFAULT_KINDS",
+    "EXTRACTION_MODES",
+    "IFEVAL_IDS",
     "MAX_CANDIDATES_PER_KIND",
     "MAX_K",
     "STRUCTURAL_CATEGORIES",
@@ -69,13 +76,16 @@ __all__ = [
     "conflicts",
     "constraint_from_record",
     "extract_constraints",
+    "extraction_mode",
     "first_admissible",
+    "from_ifeval",
     "get_kind",
     "leaks_answer",
     "loose_variants",
     "register",
     "resolve_kinds",
     "shared_analysis",
+    "to_ifeval",
     "validate_set",
 ]
 

@@ -58,7 +58,8 @@ _MARKER_RE = re.compile(
     r"\b(?:final\s+answer|answer)\s*:|\bthe\s+(?:final\s+)?answer\s+is\b", re.IGNORECASE
 )
 _PARENTHETICAL_RE = re.compile(r"\s*\([^()]*\)\s*$")
-_LETTER_RE = re.compile(r"[A-Za-z\u00C0-\u024F]")
+_LETTER_RE = re.compile(r"[^\W\d_]")
+"""A letter of any script."""
 _THE_RE = re.compile(r"^\s*the\s+", re.IGNORECASE)
 _MAX_ANSWER_WORDS = 30
 _MIN_ANSWER_LIMIT = 5

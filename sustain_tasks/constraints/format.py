@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
+import regex
+
 from sustain_tasks.constraints.base import Category, Constraint, Prohibition, SourceContext
 from sustain_tasks.constraints.registry import register
 from sustain_tasks.constraints.text import last_line
@@ -43,21 +45,23 @@ _LIST_RE = re.compile(r"^[ \t]*(?:[-*+\u2022]|(?:\*\*|__)?\d{1,3}[.)](?:\*\*|__)
                       re.MULTILINE)
 _HEADING_RE = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)", re.MULTILINE)
 _FENCE_RE = re.compile(r"^[ \t]{0,3}```", re.MULTILINE)
-# bold markers that may open or close a bold span: not inside a word ("x**2 + y**2") and
-# touching the text they wrap
+# bold markers that may open or close a bold span: not inside a word of any script ("x**2 +
+# y**2") and touching the text they wrap
 _BOLD_MARKERS = ("\\*", "_")
-_BOLD_OPEN_RE = {m: re.compile(rf"(?<![A-Za-z0-9{m}]){m}{{2,3}}(?=[^\s{m}])")
+_BOLD_OPEN_RE = {m: re.compile(rf"(?<![^\W_])(?<!{m}){m}{{2,3}}(?=[^\s{m}])")
                  for m in _BOLD_MARKERS}
-_BOLD_CLOSE_RE = {m: re.compile(rf"(?<=[^\s{m}]){m}{{2,3}}(?![A-Za-z0-9{m}])")
+_BOLD_CLOSE_RE = {m: re.compile(rf"(?<=[^\s{m}]){m}{{2,3}}(?![^\W_])(?!{m})")
                   for m in _BOLD_MARKERS}
 _CODE_RE = re.compile(r"^[ \t]{0,3}```.*?^[ \t]{0,3}```|`[^`\n]+`", re.MULTILINE | re.DOTALL)
 # markers skipped at the start of the last line: quotes and emphasis ("> **Answer:** Paris")
-_LINE_MARKUP_RE = re.compile(r"^[\s>]*|\*+|(?<![A-Za-z0-9])_+|_+(?![A-Za-z0-9])")
-_PREFIX_RE = re.compile(
+_LINE_MARKUP_RE = re.compile(r"^[\s>]*|\*+|(?<![^\W_])_+|_+(?![^\W_])")
+# a label in any script: "Answer:", "**Final Answer:**", "Ответ:", "答案："; a label starts with
+# a capital letter or, in a script without case, any letter
+_PREFIX_RE: regex.Pattern[str] = regex.compile(
     r"#{1,6}(?=[ \t]|$)"
-    r"|\*\*[A-Za-z][A-Za-z ]{0,30}:\*\*"
-    r"|\*\*[A-Za-z][A-Za-z ]{0,30}\*\*:"
-    r"|[A-Z][A-Za-z]*(?: [A-Za-z]+){0,3}:(?=[ \t]|$)"
+    r"|\*\*\p{L}[\p{L}\p{M} ]{0,30}[:\uff1a]\*\*"
+    r"|\*\*\p{L}[\p{L}\p{M} ]{0,30}\*\*[:\uff1a]"
+    r"|[\p{Lu}\p{Lt}\p{Lo}][\p{L}\p{M}]*(?: [\p{L}\p{M}]+){0,3}(?::(?=[ \t]|$)|\uff1a)"
     r"|The (?:final )?answer is\b"
 )
 _MIN_ITEMS = 2

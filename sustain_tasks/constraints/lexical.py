@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import ClassVar, Self
 
+import regex
+
 from sustain_tasks.constraints.base import Category, Constraint, Prohibition, SourceContext
 from sustain_tasks.constraints.leak import names_a_number
 from sustain_tasks.constraints.loose import strip_emphasis
@@ -28,6 +30,8 @@ from sustain_tasks.constraints.text import (
     pieces,
     strip_latex_commands,
     whole_word_test,
+    word_regex,
+    written_without_spaces,
 )
 
 __all__ = [
@@ -57,14 +61,16 @@ MAX_DISTINCT_WORDS = 50_000
 output, words first used after this many are not proposed (the tokens are still read once, so
 the work stays linear and the memory bounded). Real outputs stay far below it."""
 
-_AVOIDABLE = frozenset(AVOIDABLE_WORDS)
 _WORD_MIN_LEN = 4
 _INCLUDE_CANDIDATES = 12
-# Latin letters, without the multiplication and division signs of the Latin-1 block
-_LATIN = "A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F"
-_LETTERS_RE = re.compile(rf"[{_LATIN}]+")
-_WORD_RUN_RE = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+")
-_TOKEN_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+# letters of any script, each with its combining marks (Devanagari vowel signs, decomposed accents)
+_LETTERS_RE: regex.Pattern[str] = regex.compile(r"(?:\p{L}\p{M}*)+")
+_TOKEN_RE: regex.Pattern[str] = regex.compile(r"(?:\p{L}\p{M}*)+(?:'(?:\p{L}\p{M}*)+)*")
+_ASCII_TOKEN_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+"""What :data:`_TOKEN_RE` matches in ASCII text, found faster."""
+_Match = re.Match[str] | regex.Match[str]
+_LATIN_LETTER_RE: regex.Pattern[str] = regex.compile(r"\p{Latin}")
+_NON_LATIN_LETTER_RE: regex.Pattern[str] = regex.compile(r"[\p{L}--\p{Latin}]", regex.V1)
 _MATH_OPEN_RE = re.compile(r"\$\$|\\\(|\\\[|\$(?=[^\s$])")
 _MATH_CLOSE = {"$$": "$$", "\\(": "\\)", "\\[": "\\]"}
 _FIRST_PERSON = frozenset({
@@ -174,8 +180,8 @@ def first_person_words(text: str) -> Iterator[str]:
     - "mine" is not counted (it is more often a noun).
     """
     plain = _plain_text(text)
-    tokens = _TOKEN_RE.finditer(plain)
-    previous: re.Match[str] | None = None
+    tokens: Iterator[_Match] = (_ASCII_TOKEN_RE if plain.isascii() else _TOKEN_RE).finditer(plain)
+    previous: _Match | None = None
     current = next(tokens, None)
     while current is not None:  # a window of three tokens, read once
         following = next(tokens, None)
@@ -202,7 +208,7 @@ def _plain_text(text: str) -> str:
     return strip_latex_commands(without_math(text)).replace("\u2019", "'")
 
 
-def _next_word(plain: str, current: re.Match[str], following: re.Match[str] | None) -> str:
+def _next_word(plain: str, current: _Match, following: _Match | None) -> str:
     """The token after ``current`` when only whitespace separates them, else ""."""
     if following is None:
         return ""
@@ -210,7 +216,7 @@ def _next_word(plain: str, current: re.Match[str], following: re.Match[str] | No
     return following.group() if not gap or gap.isspace() else ""
 
 
-def _is_pronoun_i(plain: str, previous: re.Match[str] | None, match: re.Match[str],
+def _is_pronoun_i(plain: str, previous: _Match | None, match: _Match,
                   next_word: str) -> bool:
     after = plain[match.end():match.end() + 2]
     if after[:1] == "-" or after.lstrip(" ")[:1].isdigit() or after.lstrip(" ")[:1] == "=":
@@ -264,8 +270,9 @@ class IncludeWord(Constraint):
         refused: set[str] = set()  # lower-case forms that may not be proposed
         for token in _first_occurrences(WORD_RE, strip_latex_commands(source)):
             # reading a token again would change nothing
-            if len(token) < _WORD_MIN_LEN or _LETTERS_RE.fullmatch(token) is None:
-                continue
+            if (len(token) < _WORD_MIN_LEN or _LETTERS_RE.fullmatch(token) is None
+                    or written_without_spaces(token)):
+                continue  # a number, or a piece of a script without spaces (not a real word)
             lower = token.lower()
             if lower in forms:
                 # the lower-case form when the source ever writes it so, else as first
@@ -290,7 +297,7 @@ class IncludeWord(Constraint):
         return cls("market")
 
 
-def _first_occurrences(pattern: re.Pattern[str], text: str) -> Iterator[str]:
+def _first_occurrences(pattern: regex.Pattern[str], text: str) -> Iterator[str]:
     """The matches of ``pattern`` (which never spans whitespace) in ``text`` in order, without
     the repeats within each piece of :func:`~.text.pieces` (a token may come again in a later
     piece): for readers that a repeated token leaves unchanged."""
@@ -299,13 +306,11 @@ def _first_occurrences(pattern: re.Pattern[str], text: str) -> Iterator[str]:
 
 
 def _avoidable_words_used(source: str) -> frozenset[str]:
-    """The words of :data:`AVOIDABLE_WORDS` that ``source`` uses (any case), read in one pass."""
-    used: set[str] = set()
-    for run in _first_occurrences(_WORD_RUN_RE, strip_latex_commands(source)):
-        lower = run.lower()
-        if lower in _AVOIDABLE:
-            used.add(lower)
-    return frozenset(used)
+    """The words of :data:`AVOIDABLE_WORDS` that ``source`` uses (any case), as
+    :meth:`AvoidWord.check` reads them (inside extraction's shared analysis the source's words
+    are read once for all of them)."""
+    plain = strip_latex_commands(source)
+    return frozenset(word for word in AVOIDABLE_WORDS if has_word(plain, word))
 
 
 @register
@@ -351,13 +356,16 @@ class AvoidWord(Constraint):
 class StartsWith(Constraint):
     r"""The output begins with the words of ``prefix``.
 
-    Words are compared ignoring case and the punctuation between them, with curly apostrophes
-    read as straight ones ("first, let’s look" matches "First, let's look"). Leading whitespace,
-    markdown markers (``#``, ``*``, ``_``, ``>``, ``-``, bullets, backticks) and opening quotes
-    before the first word are skipped; nothing else is (a "Solution:" label is a word that does
-    not match). Candidates are the source's first two to four words (emphasis markers removed),
-    and only plain words:
-    a prefix with digits, math or symbols (``$ \ ( ) = / :``) or non-Latin letters is never
+    Words (of any script, counted as in :mod:`~.text`) are compared ignoring case and the
+    punctuation between them, with curly apostrophes read as straight ones ("first, let’s look"
+    matches "First, let's look"). Leading whitespace, markdown markers (``#``, ``*``, ``_``,
+    ``>``, ``-``, bullets, backticks) and opening quotes before the first word are skipped;
+    nothing else is (a "Solution:" label is a word that does not match). A prefix that opens
+    with other symbols (``<<Resignation Notice>>``, ``(Verse 1)``, ``[Your Name]``) asks for
+    them: the output must open with the same symbols (after markdown markers), then the words.
+    Candidates are the source's first two to four words (emphasis markers removed), and only
+    plain words: a prefix with digits, math or symbols (``$ \ ( ) = / :``), a script written
+    without spaces, or Latin words beside another script's letters ("Let θ be") is never
     proposed, so that the prefix neither gives away a first computation ("15000/3 = 5,000") nor
     asks for markup.
     """
@@ -379,6 +387,12 @@ class StartsWith(Constraint):
     def check(self, output: str) -> bool:
         expected = _prefix_words(self.prefix)
         head = output.replace("\u2019", "'").lstrip(_LEADING_MARKUP)
+        lead = _symbol_lead(self.prefix)
+        if lead:
+            # a prefix that opens with symbols ("<<Title>>", "(Verse 1)") asks for them
+            if not head.startswith(lead):
+                return False
+            head = head[len(lead):].lstrip(" \t")
         if _PREFIX_WORD_RE.match(head) is None:
             return False
         got: list[str] = []
@@ -400,7 +414,7 @@ class StartsWith(Constraint):
             if len(ends) >= n:
                 # the quoted prefix is the source's own text up to its n-th word
                 prefix = line[: ends[n - 1]].strip()
-                if _PLAIN_PREFIX_RE.fullmatch(prefix):
+                if _plain_prefix(prefix):
                     yield cls(prefix)
 
     @classmethod
@@ -409,13 +423,30 @@ class StartsWith(Constraint):
 
 
 _LEADING_MARKUP = " \t\r\n#*_>\"'`-\u2022\u201c\u201d\u2018"
-_PREFIX_WORD_RE = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+(?:['-][A-Za-z0-9\u00C0-\u024F]+)*")
-_PLAIN_WORD = rf"[{_LATIN}]+(?:['-][{_LATIN}]+)*"
-_PLAIN_PREFIX_RE = re.compile(rf"{_PLAIN_WORD}(?:,? {_PLAIN_WORD})*")
+_PREFIX_WORD_RE = word_regex("'-")
+_PLAIN_WORD = r"(?:\p{L}\p{M}*)+(?:['-](?:\p{L}\p{M}*)+)*"
+_PLAIN_PREFIX_RE: regex.Pattern[str] = regex.compile(rf"{_PLAIN_WORD}(?:,? {_PLAIN_WORD})*")
 
 
 def _prefix_words(prefix: str) -> list[str]:
     return [w.lower() for w in _PREFIX_WORD_RE.findall(prefix.replace("\u2019", "'"))]
+
+
+def _symbol_lead(prefix: str) -> str:
+    """The symbols ``prefix`` opens with before its first word ("<<", "(", "["), without
+    whitespace and the markdown markers :class:`StartsWith` skips anyway ("" for "First",
+    "**First" or "- First")."""
+    prefix = prefix.replace("\u2019", "'")
+    first = _PREFIX_WORD_RE.search(prefix)
+    return prefix[:first.start() if first else 0].lstrip(_LEADING_MARKUP).rstrip()
+
+
+def _plain_prefix(prefix: str) -> bool:
+    """Words of letters of one script, written with spaces: Latin ("First, we need") or
+    another ("Сначала найдём"), never a Latin word beside a Greek math letter ("Let θ be")."""
+    return (_PLAIN_PREFIX_RE.fullmatch(prefix) is not None
+            and not written_without_spaces(prefix)
+            and not (_LATIN_LETTER_RE.search(prefix) and _NON_LATIN_LETTER_RE.search(prefix)))
 
 
 @register
@@ -457,7 +488,7 @@ class AllLowercase(Prohibition):
 
 
 _UNIT_RE = re.compile(
-    r"(?<=\d)[ \t]?(?:°[CF]|[kMGT]?(?:Hz|Pa|W|J|N|V|B|Wh)|mA|mV|kV|mL|L|K|A)(?![A-Za-z])"
+    r"(?<=\d)[ \t]?(?:°[CF]|[kMGT]?(?:Hz|Pa|W|J|N|V|B|Wh)|mA|mV|kV|mL|L|K|A)(?![^\W\d_])"
 )
 
 

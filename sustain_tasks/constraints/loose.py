@@ -6,10 +6,10 @@ emphasis), the way instruction-following benchmarks report a loose accuracy besi
 one. Kinds never implement their own leniency.
 
 Only paired emphasis markers are removed (``**x**``, ``*x*``, ``__x__``, each on one line, not
-inside a word, around at most 500 characters), so a ``* `` bullet at the start of a line,
-``2 * 3`` or ``x**2`` stay as they are. Kinds about emphasis itself (:data:`EMPHASIS_KINDS`) are
-never checked on emphasis-free variants, since removing what they forbid would make them pass
-always.
+inside a word of any script, around at most 500 characters), so a ``* `` bullet at the start of
+a line, ``2 * 3`` or ``x**2`` stay as they are. Kinds about emphasis itself
+(:data:`EMPHASIS_KINDS`) are never checked on emphasis-free variants, since removing what they
+forbid would make them pass always.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ EMPHASIS_KINDS: frozenset[str] = frozenset({"format:no_bold"})
 _MAX_SPAN = 500
 """Longest emphasised text removed, in characters (bounds the work on any input)."""
 _EMPHASIS_RE = re.compile(
-    r"(?<![A-Za-z0-9*])(\*\*\*|\*\*|\*|__)(?=[^\s*_])"
-    rf"([^\n]{{0,{_MAX_SPAN}}}?[^\s*_]|[^\s*_])\1(?![A-Za-z0-9*_])"
+    r"(?<![^\W_])(?<!\*)(\*\*\*|\*\*|\*|__)(?=[^\s*_])"
+    rf"([^\n]{{0,{_MAX_SPAN}}}?[^\s*_]|[^\s*_])\1(?![\w*])"
 )
 _MAX_PASSES = 3
 

@@ -13,18 +13,38 @@ from sustain_tasks.constraints.base import CATEGORIES, Constraint
 from sustain_tasks.errors import SustainInputError
 
 __all__ = [
+    "EXTRACTION_MODES",
     "all_kinds",
     "constraint_from_record",
+    "extraction_mode",
     "get_kind",
     "register",
     "resolve_kinds",
 ]
 
 _KINDS: dict[str, type[Constraint]] = {}
-_BUILTIN_MODULES = ("length", "format", "lexical", "content", "code")
+_BUILTIN_MODULES = ("length", "format", "lexical", "content", "code", "bounds", "wording",
+                    "layout")
+
+EXTRACTION_MODES: dict[str, str] = {
+    "category": "extracted when its category or its id is selected (the task defaults draw "
+                "categories)",
+    "by id": "extracted only when named by id: a category name does not select it, so the task "
+             "defaults stay as they were",
+    "none": "never extracted (not self-evident on a task's answer, or it would quote the "
+            "answer): for constraints files only",
+}
+"""How extraction may propose a kind, by the value of its ``extraction`` class attribute
+(kinds without one are ``"category"`` kinds)."""
 _loaded = False
 
 C = TypeVar("C", bound=type[Constraint])
+
+
+def extraction_mode(cls: type[Constraint]) -> str:
+    """How extraction may propose ``cls``: a key of :data:`EXTRACTION_MODES`."""
+    mode = getattr(cls, "extraction", "category")
+    return mode if isinstance(mode, str) else "category"
 
 
 def register(cls: C) -> C:
@@ -39,6 +59,9 @@ def register(cls: C) -> C:
         raise ValueError(f"constraint id {kind!r} is registered twice")
     if not dataclasses.is_dataclass(cls) or not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
         raise TypeError(f"{cls.__name__} must be a frozen dataclass")
+    if extraction_mode(cls) not in EXTRACTION_MODES:
+        raise ValueError(f"constraint id {kind!r} has an unknown extraction mode "
+                         f"{extraction_mode(cls)!r}; use one of {sorted(EXTRACTION_MODES)}")
     _KINDS[kind] = cls
     return cls
 
@@ -75,12 +98,15 @@ def get_kind(kind: str, *, path: str | Path | None = None, line: int | None = No
         ) from None
 
 
-def resolve_kinds(spec: str | Iterable[str] | None, *, default: Iterable[str] = ()) -> list[str]:
+def resolve_kinds(spec: str | Iterable[str] | None, *, default: Iterable[str] = (),
+                  every: bool = False) -> list[str]:
     """Turn a user's kind selection into sorted kind ids.
 
     ``spec`` may hold kind ids (``length:max_words``) and category names (``length``), as a
     list or one comma-separated string. ``None`` or empty selects ``default`` (ids or
-    categories too).
+    categories too). A category name selects the kinds of that category that extraction draws
+    by category (see :data:`EXTRACTION_MODES`); with ``every`` it selects all of them (the
+    catalogue).
     """
     if spec is None or (isinstance(spec, str) and not spec.strip()):
         items = list(default)
@@ -92,7 +118,8 @@ def resolve_kinds(spec: str | Iterable[str] | None, *, default: Iterable[str] = 
     chosen: set[str] = set()
     for item in items:
         if item in CATEGORIES:
-            chosen.update(k for k, cls in kinds.items() if cls.category == item)
+            chosen.update(k for k, cls in kinds.items() if cls.category == item
+                          and (every or extraction_mode(cls) == "category"))
         elif item in kinds:
             chosen.add(item)
         else:

@@ -25,7 +25,8 @@ Which items the constrained variant holds:
 
 - reference mode (no ``constraints_path``): every item for which the reference solution
   yields at least one constraint (``k``, ``kinds``, ``seed``); items that yield none are left
-  out, since SustainScore only counts plain-correct items that received a constraint.
+  out, since SustainScore only counts plain-correct items that received a constraint. These
+  documents are cached on disk (:mod:`sustain_tasks.lm_eval.reference_cache`).
 - self mode (``constraints_path``): exactly the items of that file whose ``task`` is this
   benchmark, each with its own constraints, in dataset order.
 
@@ -49,6 +50,7 @@ from sustain_tasks.benchmarks.data import data_hint
 from sustain_tasks.constraints import Constraint, assess, constraint_from_record
 from sustain_tasks.errors import MissingDependencyError, SustainInputError
 from sustain_tasks.lm_eval import exit_on_input_error
+from sustain_tasks.lm_eval.reference_cache import cached_docs
 from sustain_tasks.protocol import constrained_prompt
 from sustain_tasks.records import read_constraints_file
 
@@ -159,15 +161,21 @@ def build_docs(task: str, variant: str, *, data_dir: str | None = None,
             raise SustainInputError(f"no constraints for task {bench.name!r} in this file",
                                     path=constraints_path, field="task")
         return docs
-    docs = []
-    for item in items:
-        found = bench.constraints_for(item, item.reference, k=k, kinds=kinds, seed=seed)
-        if found:
-            docs.append(_doc(bench, item, "constrained", found, "reference"))
-    if not docs:
-        raise SustainInputError(f"no {bench.title} reference solution yields a constraint of "
-                                f"kinds {kinds!r}", field="kinds")
-    return docs
+
+    def build() -> list[dict[str, Any]]:
+        docs = []
+        for item in items:
+            found = bench.constraints_for(item, item.reference, k=k, kinds=kinds, seed=seed)
+            if found:
+                docs.append(_doc(bench, item, "constrained", found, "reference"))
+        if not docs:
+            raise SustainInputError(f"no {bench.title} reference solution yields a constraint "
+                                    f"of kinds {kinds!r}", field="kinds")
+        return docs
+
+    # extraction from every reference solution takes seconds; lm-eval applies --limit only
+    # after the whole dataset is built, so the documents are cached on disk
+    return cached_docs(bench.name, items, k=k, kinds=kinds, seed=seed, build=build)
 
 
 def _warn_unknown(kwargs: Mapping[str, Any]) -> None:

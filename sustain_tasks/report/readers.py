@@ -70,6 +70,7 @@ from sustain_tasks.records import (
 )
 
 __all__ = [
+    "ALLOW_INCOMPLETE_FLAG",
     "FileKind",
     "LmEvalRun",
     "Protocol",
@@ -1124,13 +1125,6 @@ def _created(text: Any) -> float:
         return 0.0
 
 
-def _status_warning(path: Path, header: Any) -> str | None:
-    status = getattr(header, "status", "success")
-    if status != "success":
-        return f"{path}: log status is '{status}'; using the samples it holds"
-    return None
-
-
 def _inspect_expected(header: Any) -> int | None:
     """How many samples (of epoch 1) the run was started on: the sample ids its header
     lists, else the dataset's size cut by ``--limit`` / ``--sample-id``; None if unknown."""
@@ -1378,7 +1372,10 @@ def _plain_candidates(path: Path, task: str) -> list[_Candidate]:
     return out
 
 
-def _lmeval_plain_outputs(path: Path, tick: Tick | None) -> tuple[list[OutputRecord], list[str]]:
+def _lmeval_plain_outputs(path: Path, tick: Tick | None
+                          ) -> tuple[list[OutputRecord], list[str], str | None]:
+    """The plain outputs of one samples file, its warnings, and why it is incomplete (the
+    rule of :func:`read_lmeval_samples`), or None."""
     def make(line: int, record: dict[str, Any], sid: str) -> OutputRecord:
         resps = record.get("resps")
         try:
@@ -1391,7 +1388,10 @@ def _lmeval_plain_outputs(path: Path, tick: Tick | None) -> tuple[list[OutputRec
         return OutputRecord(sid, text, "plain", None, line)
 
     docs = _lmeval_docs(path, tick, make)
-    return list(docs.values.values()), docs.warnings
+    match = _SAMPLES_RE.match(path.name)
+    problem = _lmeval_file_problem(docs, lmeval_run_info(path).results,
+                                   match["task"] if match else "")
+    return list(docs.values.values()), docs.warnings, problem
 
 
 def _first_assistant_text(sample: Any) -> str | None:
@@ -1403,16 +1403,19 @@ def _first_assistant_text(sample: Any) -> str | None:
 
 
 def _inspect_plain_outputs(path: Path, tick: Tick | None
-                           ) -> tuple[list[OutputRecord], list[str]]:
+                           ) -> tuple[list[OutputRecord], list[str], str | None]:
+    """The plain outputs of one Inspect log, its warnings, and why it is incomplete (the rule
+    of :func:`read_inspect_log`), or None."""
     header = _inspect_header(path)
-    warnings = [w for w in [_status_warning(path, header)] if w]
+    warnings: list[str] = []
     outputs: list[OutputRecord] = []
-    missing = 0
+    missing = found = 0
     for sample in _inspect_samples(path, header, {"events", "store"}):
         if tick is not None:
             tick()
         if sample.epoch != 1:
             continue
+        found += 1
         sid = sample_id(sample.id, path=path, field="samples.id")
         score = (sample.scores or {}).get(SCORER)
         meta = score.metadata if score is not None and isinstance(score.metadata, Mapping) \
@@ -1427,17 +1430,42 @@ def _inspect_plain_outputs(path: Path, tick: Tick | None
     if missing:
         warnings.append(f"{path}: {missing} sample(s) have no plain output (errors or "
                         "unfinished); left out")
-    return outputs, warnings
+    return outputs, warnings, _inspect_problem(header, found)
 
 
-def read_plain_outputs(path: str | Path, task: str, *, tick: Tick | None = None
+ALLOW_INCOMPLETE_FLAG = "--allow-incomplete"
+"""The ``sustain extract`` option that accepts extracting from an incomplete run."""
+
+
+def _read_candidate(kind: FileKind, path: Path, tick: Tick | None
+                    ) -> tuple[list[OutputRecord], list[str], str | None]:
+    if kind == "inspect":
+        return _inspect_plain_outputs(path, tick)
+    return _lmeval_plain_outputs(path, tick)
+
+
+def _incomplete_error(path: Path, problems: Sequence[tuple[Path, str]]) -> SustainInputError:
+    listed = "; ".join(f"{p.name}: {problem}" for p, problem in problems)
+    return SustainInputError(
+        f"only incomplete plain runs found ({listed}); constraints extracted from them would "
+        f"leave items out of the constrained run. Finish the run, or pass "
+        f"{ALLOW_INCOMPLETE_FLAG} to extract from "
+        + ("it" if len(problems) == 1 else f"the latest, {problems[-1][0]}"), path=path)
+
+
+def read_plain_outputs(path: str | Path, task: str, *, tick: Tick | None = None,
+                       allow_incomplete: bool = False
                        ) -> tuple[list[OutputRecord], list[str], Path]:
     """The plain outputs of one task's run found at ``path``, for constraint extraction.
 
     ``path`` is an lm-eval output folder or samples file, an Inspect log (or a folder of
     them), or a generic outputs JSONL (``{"id", "output"}`` lines; lines whose ``variant`` is
     other than ``plain`` are ignored). When a folder holds several runs of the task, the
-    latest is used and a warning says so.
+    latest complete one is used and a warning says so: as in ``sustain score``, an incomplete
+    run (an Inspect log whose status is not ``success`` or that lacks samples, an lm-eval
+    samples file shorter than its results file counts or cut off mid-line) is never chosen
+    over a complete one. When only incomplete runs are found it is an error, unless
+    ``allow_incomplete``: then the latest is used, with a warning.
 
     Returns:
         The outputs, warnings, and the file they came from.
@@ -1469,31 +1497,45 @@ def read_plain_outputs(path: str | Path, task: str, *, tick: Tick | None = None
                     f"this is the {parsed[1]} variant of task {parsed[0]!r}; extraction needs "
                     f"the plain outputs of {bench!r} (samples_sustain_{bench}_plain_*.jsonl)",
                     path=p)
-            outputs, w = _lmeval_plain_outputs(p, tick)
-            return outputs, warnings + w, p
-        if kind == "inspect":
+        elif kind == "inspect":
             header = _inspect_header(p)
             if normalise_task(str(header.eval.task)) != bench:
                 raise SustainInputError(f"log of task {header.eval.task!r}, not {bench!r}",
                                         path=p, field="eval.task")
-            outputs, w = _inspect_plain_outputs(p, tick)
-            return outputs, warnings + w, p
-        if kind == "lmeval-results":
+        elif kind == "lmeval-results":
             p = p.parent
         else:
             raise SustainInputError("not an lm-eval samples file, an Inspect log or an outputs "
                                     "JSONL file", path=p)
+        if kind != "lmeval-results":
+            outputs, w, problem = _read_candidate(kind, p, tick)
+            if problem is not None:
+                if not allow_incomplete:
+                    raise _incomplete_error(p, [(p, problem)])
+                w = [*w, f"{p}: {problem}: an incomplete run, used as "
+                         f"{ALLOW_INCOMPLETE_FLAG} asks"]
+            return outputs, warnings + w, p
     candidates = sorted(_plain_candidates(p, bench), key=lambda c: (c.created, str(c.path)))
     if not candidates:
         raise SustainInputError(f"no plain run of task {bench!r} found (looked for "
                                 f"samples_sustain_{bench}_plain_*.jsonl and Inspect logs of "
                                 f"sustain_{bench})", path=p)
-    chosen = candidates[-1]
-    if len(candidates) > 1:
-        warnings.append(f"{len(candidates)} plain runs of {bench!r} under {p}; using the "
-                        f"latest, {chosen.path}")
-    if chosen.kind == "inspect":
-        outputs, w = _inspect_plain_outputs(chosen.path, tick)
-    else:
-        outputs, w = _lmeval_plain_outputs(chosen.path, tick)
-    return outputs, warnings + w, chosen.path
+    incomplete: list[tuple[Path, str]] = []
+    latest: tuple[list[OutputRecord], list[str]] | None = None
+    for candidate in reversed(candidates):  # the latest complete run wins
+        outputs, w, problem = _read_candidate(candidate.kind, candidate.path, tick)
+        if problem is None:
+            if len(candidates) > 1:
+                warnings.append(f"{len(candidates)} plain runs of {bench!r} under {p}; using "
+                                f"the latest complete one, {candidate.path}")
+            warnings.extend(f"ignoring {q} (incomplete: {why})" for q, why in incomplete)
+            return outputs, warnings + w, candidate.path
+        if latest is None:
+            latest = (outputs, w)
+        incomplete.insert(0, (candidate.path, problem))
+    if not allow_incomplete or latest is None:
+        raise _incomplete_error(p, incomplete)
+    chosen = incomplete[-1][0]
+    warnings.append(f"only incomplete plain runs of {bench!r} under {p}; using the latest, "
+                    f"{chosen} ({incomplete[-1][1]}), as {ALLOW_INCOMPLETE_FLAG} asks")
+    return latest[0], warnings + latest[1], chosen

@@ -51,6 +51,7 @@ def test_mbpp_honours_test_setup_code(data_dir: Path) -> None:
     assert not bench.verify(without.reference, without.target, without).correct
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["humaneval", "mbpp"])
 def test_every_reference_solution_passes(items: dict[str, list[Item]], name: str) -> None:
     bench = get_benchmark(name)
@@ -62,6 +63,7 @@ def test_every_reference_solution_passes(items: dict[str, list[Item]], name: str
     assert len(verdicts) == {"humaneval": 164, "mbpp": 500}[name]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["humaneval", "mbpp"])
 def test_reference_code_constraints_are_self_evident_and_leak_no_test_value(
         items: dict[str, list[Item]], name: str) -> None:

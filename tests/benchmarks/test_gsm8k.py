@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,14 @@ def test_hub_failure_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", "/nonexistent-sustain-cache")
+    # datasets and huggingface_hub read these variables once, at import: when another test
+    # imported them first, their copies are set as a fresh offline process would have them
+    # (else datasets retries the hub for about 20 s before failing)
+    for module in ("datasets.config", "huggingface_hub.constants"):
+        if module in sys.modules:
+            for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+                if hasattr(sys.modules[module], name):
+                    monkeypatch.setattr(sys.modules[module], name, True)
     with pytest.raises(MissingDataError, match="SUSTAIN_DATA_DIR"):
         get_benchmark("gsm8k").load(limit=1)
 

@@ -113,6 +113,7 @@ def test_hub_layout_converts_to_the_same_items(bench: HotpotQA,
         assert from_hub == bench.record_to_item(record, index)
 
 
+@pytest.mark.slow
 def test_reference_constraints_are_self_evident_and_leak_free(bench: HotpotQA,
                                                               items: list[Item]) -> None:
     with_constraints = 0

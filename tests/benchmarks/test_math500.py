@@ -58,6 +58,7 @@ def test_all_references_are_judged_correct(bench: MATH500, items: list[Item]) ->
     assert all(bench.final_answer(it.reference) == it.target for it in items)
 
 
+@pytest.mark.slow
 def test_every_target_parses_and_matches_itself_symbolically(items: list[Item]) -> None:
     # the string shortcut decides the references; this checks the symbolic path on all 500
     failed = []
@@ -69,6 +70,7 @@ def test_every_target_parses_and_matches_itself_symbolically(items: list[Item]) 
     assert failed == []
 
 
+@pytest.mark.slow
 def test_references_are_judged_wrong_against_other_targets(bench: MATH500,
                                                            items: list[Item]) -> None:
     # a negative control: shift the targets by one item (skipping equal answers)
@@ -79,6 +81,7 @@ def test_references_are_judged_wrong_against_other_targets(bench: MATH500,
     assert wrong_ok == []
 
 
+@pytest.mark.slow
 def test_reference_constraints_are_self_evident_and_leak_free(bench: MATH500,
                                                               items: list[Item]) -> None:
     with_constraints = 0

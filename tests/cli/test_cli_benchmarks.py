@@ -55,6 +55,7 @@ def hotpot_items(data_dir: Path) -> list[Item]:
 
 # -- verify ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_verify_math500_against_the_dataset(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                             data_dir: Path, math_items: list[Item]) -> None:
     first, second, third = math_items[:3]
@@ -77,6 +78,7 @@ def test_verify_math500_against_the_dataset(capsys: pytest.CaptureFixture[str], 
     assert "accuracy (constrained): 0.000" in err
 
 
+@pytest.mark.slow
 def test_verify_math500_target_overrides_need_no_data(capsys: pytest.CaptureFixture[str],
                                                       tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,6 +128,7 @@ def test_verify_hotpotqa_json_has_the_f1_score(capsys: pytest.CaptureFixture[str
 
 # -- extract ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["math500", "hotpotqa"])
 def test_extract_self_from_generic_jsonl(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                          data_dir: Path, task: str) -> None:
@@ -159,6 +162,7 @@ def test_extract_self_from_generic_jsonl(capsys: pytest.CaptureFixture[str], tmp
     assert all(r["compliant"] for r in jsonl(out))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["math500", "hotpotqa"])
 def test_extract_reference(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                            data_dir: Path, task: str) -> None:
@@ -400,6 +404,7 @@ def _lines(stream: IO[str]) -> queue.Queue[str | None]:
     return lines
 
 
+@pytest.mark.slow
 def test_math_verify_exits_promptly_and_leaves_no_worker(
         tmp_path: Path, marked_env: tuple[dict[str, str], str]) -> None:
     env, mark = marked_env
@@ -433,6 +438,7 @@ def _ctrl_c_reaches_children() -> Iterator[None]:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@pytest.mark.slow
 def test_interrupted_math_verify_stops_its_workers(
         tmp_path: Path, marked_env: tuple[dict[str, str], str]) -> None:
     env, mark = marked_env

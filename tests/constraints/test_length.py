@@ -218,6 +218,7 @@ def _work(text: str) -> int:
     return work
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("unit", "repeat"), LINEAR_TIME_CASES,
                          ids=[repr(unit)[1:-1] for unit, _ in LINEAR_TIME_CASES])
 def test_sentences_are_counted_in_linear_time(unit: str, repeat: int) -> None:

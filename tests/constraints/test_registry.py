@@ -109,6 +109,7 @@ def test_kind_contract(kind: str) -> None:
     assert constraint_from_record({"kind": kind, "params": record["params"]}) == example
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_check_is_total(kind: str) -> None:
     """Every check answers on every adversarial output (how fast: tests/perf/

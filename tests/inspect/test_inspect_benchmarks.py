@@ -173,6 +173,7 @@ def test_whole_benchmark_log_keeps_scalar_metadata_and_stays_small(
 SUBSET = 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("mode", "expected", "absent"), [
     ("self", {"plain_accuracy": 1.0, "sustain_score": 1.0, "constrained_accuracy": 1.0,
               "compliance": 1.0, "compliance_loose": 1.0, "n_sustain": SUBSET}, []),
@@ -238,6 +239,7 @@ def complete(model: Model, prompt: str) -> str:
     return asyncio.run(model.generate([ChatMessageUser(content=prompt)])).completion
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bench", BENCHES)
 def test_reference_model_reads_the_active_sample(inspect_env: Path, bench: str) -> None:
     """Under a solver of its own, the provider finds the item from the sample's metadata: the
@@ -295,6 +297,7 @@ def qa_output(answer: str, *, repeat: int = 1) -> str:
     return "\n".join([REASONING + "."] * repeat + [f"Answer: {answer}"])
 
 
+@pytest.mark.slow
 def test_hotpotqa_replay_metrics_and_f1_by_hand(inspect_env: Path, tmp_path: Path) -> None:
     items = item_index("hotpotqa").items[:6]
     targets = [item.target for item in items]
@@ -403,6 +406,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.slow
 def test_hostile_math_answers_are_wrong_and_the_loop_keeps_running(
         inspect_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bench = get_benchmark("math500")
@@ -467,6 +471,7 @@ def test_hostile_math_answers_are_wrong_and_the_loop_keeps_running(
         assert thread not in loop_threads, output[:40]
 
 
+@pytest.mark.slow
 def test_solver_and_scorer_judge_each_output_once(inspect_env: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     bench = get_benchmark("math500")

@@ -61,6 +61,7 @@ def test_whole_humaneval_self_mode_with_the_reference_model(offline: Path,
     assert "code" in categories
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("mode", "key"), [("plain", None), ("placebo", "placebo"),
                                            ("retest", "retest"), ("reference", "constrained")])
 def test_every_mode_on_a_subset(offline: Path, tmp_path: Path, mode: str,
@@ -75,6 +76,7 @@ def test_every_mode_on_a_subset(offline: Path, tmp_path: Path, mode: str,
             assert value[key] == 1.0
 
 
+@pytest.mark.slow
 def test_hostile_and_wrong_answers_are_wrong_and_the_run_goes_on(offline: Path,
                                                                  tmp_path: Path) -> None:
     items = get_benchmark("humaneval").load(offline)[:4]
@@ -98,6 +100,7 @@ def test_hostile_and_wrong_answers_are_wrong_and_the_run_goes_on(offline: Path,
     assert details[items[1].id].startswith("timeout")
 
 
+@pytest.mark.slow
 def test_inspect_sandbox_gives_the_same_verdicts(offline: Path, tmp_path: Path) -> None:
     """``sandbox=local`` exercises the Inspect sandbox path (Docker is not needed for it)."""
     items = get_benchmark("mbpp").load(offline)[:3]

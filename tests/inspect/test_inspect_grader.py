@@ -81,6 +81,7 @@ def test_precondition_the_rules_leave_these_open(gsm8k_items: list[Item]) -> Non
     assert not needs_grader(bench.verify("#### 99999", item.target, item))
 
 
+@pytest.mark.slow
 def test_grader_decides_only_open_verdicts(inspect_env: Path, tmp_path: Path,
                                            gsm8k_items: list[Item]) -> None:
     outputs, grades = outputs_and_grades(tmp_path, gsm8k_items)
@@ -117,6 +118,7 @@ def test_grader_decides_only_open_verdicts(inspect_env: Path, tmp_path: Path,
     assert re.search(r"gsm8k +plain +3 +1\n", table)
 
 
+@pytest.mark.slow
 def test_grader_without_a_grader_role_fails_with_the_fix(inspect_env: Path, tmp_path: Path,
                                                           gsm8k_items: list[Item]) -> None:
     outputs, _ = outputs_and_grades(tmp_path, gsm8k_items)
@@ -150,6 +152,7 @@ def test_prompt_and_grade_parsing() -> None:
     assert parse_grade("") is None
 
 
+@pytest.mark.slow
 def test_reference_model_refuses_to_grade(inspect_env: Path, tmp_path: Path,
                                           gsm8k_items: list[Item]) -> None:
     outputs, _ = outputs_and_grades(tmp_path, gsm8k_items)

@@ -66,6 +66,7 @@ def test_replay_metrics_match_hand_count(inspect_env: Path, replay: ReplayCase) 
         assert score.answer == score.metadata["plain_extracted"]
 
 
+@pytest.mark.slow
 def test_constrained_prompt_is_a_fresh_conversation(inspect_env: Path,
                                                     replay: ReplayCase) -> None:
     log = run(replay.path, inspect_env)
@@ -76,6 +77,7 @@ def test_constrained_prompt_is_a_fresh_conversation(inspect_env: Path,
     assert sample.store["sustain"]["plain_output"] == replay.lines[0]["output"]
 
 
+@pytest.mark.slow
 def test_missing_constrained_output_fails_the_run(inspect_env: Path, replay: ReplayCase,
                                                   tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "partial.jsonl", without(replay, "1", "constrained"))
@@ -86,6 +88,7 @@ def test_missing_constrained_output_fails_the_run(inspect_env: Path, replay: Rep
     assert "id '1', variant constrained" in log.error.message
 
 
+@pytest.mark.slow
 def test_missing_empty_answers_blank(inspect_env: Path, replay: ReplayCase,
                                      tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "partial.jsonl", without(replay, "0", "constrained"))
@@ -96,6 +99,7 @@ def test_missing_empty_answers_blank(inspect_env: Path, replay: ReplayCase,
     assert got["compliance"] == 0.5  # an empty response complies with nothing
 
 
+@pytest.mark.slow
 def test_retest_mode_answers_retest_lines(inspect_env: Path, replay: ReplayCase,
                                           tmp_path: Path) -> None:
     lines = [*replay.lines,

@@ -124,6 +124,7 @@ def test_self_mode_reference_model_sustains_everything(inspect_env: Path) -> Non
     assert usage.output_tokens > 0
 
 
+@pytest.mark.slow
 @pytest.mark.inspect
 def test_installed_task_name_runs(inspect_env: Path) -> None:
     log = run("sustain_tasks/gsm8k", inspect_env, limit=2, task_args={"mode": "reference"})
@@ -133,6 +134,7 @@ def test_installed_task_name_runs(inspect_env: Path) -> None:
     assert metrics(log)["sustain_score"] == 1.0
 
 
+@pytest.mark.slow
 @pytest.mark.inspect
 @pytest.mark.parametrize(("mode", "expected", "absent"), [
     ("plain", {"plain_accuracy": 1.0, "n_sustain": 0.0},
@@ -165,6 +167,7 @@ def test_every_mode_with_the_reference_model(inspect_env: Path, mode: str,
         assert score.metadata["mode"] == mode
 
 
+@pytest.mark.slow
 @pytest.mark.inspect
 def test_placebo_prompt_carries_no_constraint(inspect_env: Path) -> None:
     log = run(gsm8k(mode="placebo"), inspect_env, limit=1)
@@ -175,6 +178,7 @@ def test_placebo_prompt_carries_no_constraint(inspect_env: Path) -> None:
     assert record["second_prompt"].startswith(record["plain_prompt"])
 
 
+@pytest.mark.slow
 @pytest.mark.inspect
 def test_epochs_pool_samples_without_reducer_warnings(
         inspect_env: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -56,6 +56,7 @@ def metrics(log: EvalLog) -> dict[str, Any]:
     return {name: m.value for name, m in log.results.scores[0].metrics.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["self", "reference", "plain", "retest", "placebo"])
 def test_every_mode_matches_the_hand_count(inspect_env: Path, task_file: Path, outputs: Path,
                                            mode: str) -> None:
@@ -66,6 +67,7 @@ def test_every_mode_matches_the_hand_count(inspect_env: Path, task_file: Path, o
     assert same_metrics(got, EXPECTED[mode]), got
 
 
+@pytest.mark.slow
 def test_scores_carry_the_builtin_keys_and_the_original_scores(
         inspect_env: Path, task_file: Path, outputs: Path) -> None:
     log = run(sustain(f"{task_file}@apples", kinds=KINDS), outputs, inspect_env)
@@ -95,6 +97,7 @@ def test_scores_carry_the_builtin_keys_and_the_original_scores(
     assert no_constraint["constrained"] is None
 
 
+@pytest.mark.slow
 def test_second_run_is_a_fresh_conversation_with_the_constraint_appended(
         inspect_env: Path, task_file: Path, outputs: Path) -> None:
     log = run(sustain(f"{task_file}@apples", kinds=KINDS), outputs, inspect_env)
@@ -108,6 +111,7 @@ def test_second_run_is_a_fresh_conversation_with_the_constraint_appended(
     assert sample.store["sustain"]["plain_output"] == plain_output(3)
 
 
+@pytest.mark.slow
 def test_sustain_score_reads_the_wrapped_log(inspect_env: Path, task_file: Path,
                                              outputs: Path) -> None:
     run(sustain(f"{task_file}@apples", kinds=KINDS), outputs, inspect_env)
@@ -125,6 +129,7 @@ def test_sustain_score_reads_the_wrapped_log(inspect_env: Path, task_file: Path,
     assert report["n_plain_correct_no_constraint"] == 3
 
 
+@pytest.mark.slow
 def test_a_task_object_and_a_task_function_wrap_alike(inspect_env: Path, task_file: Path,
                                                       outputs: Path) -> None:
     namespace: dict[str, Any] = {}

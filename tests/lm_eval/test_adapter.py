@@ -55,6 +55,7 @@ def test_plain_docs_follow_the_schema(local_data: Path, gsm8k_items: list[Item])
         json.dumps(doc)
 
 
+@pytest.mark.slow
 def test_reference_mode_keeps_items_with_constraints(local_data: Path,
                                                      gsm8k_items: list[Item]) -> None:
     docs = build_docs("gsm8k", "constrained", k=2, seed=3)
@@ -96,6 +97,7 @@ def test_docs_carry_what_prompt_and_verifier_need(local_data: Path, bench_name: 
             assert doc["question"] in doc["prompt"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bench_name", ["math500", "hotpotqa"])
 def test_reference_mode_builds_every_item(local_data: Path, bench_name: str,
                                           bench_items: dict[str, list[Item]]) -> None:
@@ -113,6 +115,7 @@ def test_reference_mode_builds_every_item(local_data: Path, bench_name: str,
     assert build_docs(bench_name, "constrained", k=3, seed=5) == docs
 
 
+@pytest.mark.slow
 def test_custom_dataset_returns_a_test_split(local_data: Path) -> None:
     ds = custom_dataset(sustain_task="gsm8k", sustain_variant="constrained", version=1.0,
                         model="m", base_url="http://x", k="2", kinds="length", seed=0)

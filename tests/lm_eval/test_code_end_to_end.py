@@ -22,6 +22,7 @@ def _client_args(url: str) -> list[str]:
             "num_concurrent=1,max_retries=1"]
 
 
+@pytest.mark.slow
 def test_code_tasks_need_the_unsafe_code_confirmation(
         tmp_path: Path, offline_env: dict[str, str], completion_server: Any) -> None:
     import subprocess

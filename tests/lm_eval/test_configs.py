@@ -140,6 +140,7 @@ def test_stop_strings_never_cut_a_reference(bench: str, data_dir: Path) -> None:
     assert not [(item.id, stop) for item in items for stop in stops if stop in item.reference]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bench", GROUPS)
 def test_tasks_load_through_the_task_manager(local_data: Path, bench: str) -> None:
     """The whole group, with reference-mode constraints for every item (full dataset)."""
@@ -168,6 +169,7 @@ def test_wheel_ships_task_configs_inside_the_package() -> None:
     assert "sustain_tasks" in wheel["packages"]
 
 
+@pytest.mark.slow
 def test_installed_layout_finds_the_shipped_copy(tmp_path: Path, data_dir: Path) -> None:
     """Lay the package out as the wheel installs it and load the tasks from there."""
     site = tmp_path / "site"

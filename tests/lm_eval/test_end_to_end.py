@@ -192,6 +192,7 @@ def test_math500_and_hotpotqa_groups_through_the_cli(
         assert body["temperature"] == 0
 
 
+@pytest.mark.slow
 def test_python_api_with_the_reference_model(local_data: Path) -> None:
     import lm_eval
 
@@ -238,6 +239,7 @@ def _wrong_output(bench: str, item: Item) -> str:
     return item.reference.rpartition("Answer:")[0] + "Answer: Nobody at all"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bench", ["math500", "hotpotqa"])
 def test_python_api_with_the_offline_models(local_data: Path, tmp_path: Path, bench: str,
                                             bench_items: dict[str, list[Item]],
@@ -297,6 +299,7 @@ def test_python_api_with_the_offline_models(local_data: Path, tmp_path: Path, be
     assert not [c for c in children() if "sustain_verifiers._isolate" in c[2]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bench", ["math500", "hotpotqa"])
 def test_two_stage_self_flow_in_python(local_data: Path, tmp_path: Path, bench: str,
                                        bench_items: dict[str, list[Item]],

@@ -59,6 +59,7 @@ def test_lookup_by_prompt(index: PromptIndex, bench_items: dict[str, list[Item]]
     assert index.find("What is the capital of France?") is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scan_questions", [False, True], ids=["by-prompt", "by-question"])
 def test_lookup_of_every_long_hotpotqa_prompt(data_dir: Path, bench_items: dict[str, list[Item]],
                                               scan_questions: bool) -> None:
@@ -95,6 +96,7 @@ def test_variant_of_suffix() -> None:
     assert variant_of_suffix("\n\nSomething else entirely.") is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bench_name", ["gsm8k", "math500", "hotpotqa"])
 def test_reference_model_answers_by_doc_and_by_prompt(data_dir: Path, bench_name: str,
                                                       bench_items: dict[str, list[Item]]

@@ -154,6 +154,7 @@ def _score(bench_name: str, item: Item, plain: str, constrained: str | None,
 
 # -- through a real lm-eval run --------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bench_name", list(COMPLETIONS))
 def test_lm_eval_and_inspect_verdicts_agree(local_data: Path, tmp_path: Path, bench_name: str,
                                             bench_items: dict[str, list[Item]]) -> None:

@@ -286,6 +286,7 @@ def test_an_lm_eval_task_with_local_data(tmp_path: Path, offline_env: dict[str, 
     assert report["compliance"] == 1.0
 
 
+@pytest.mark.slow
 def test_few_shot_examples_from_the_evaluated_split_leave_out_the_document(
         local_data: Path, apples_dir: Path, tmp_path: Path) -> None:
     from lm_eval.tasks import TaskManager
@@ -331,6 +332,7 @@ def test_a_group_wraps_each_member(local_data: Path, apples_dir: Path, tmp_path:
         manager.task_index)
 
 
+@pytest.mark.slow
 def test_an_lm_eval_task_by_name(tmp_path: Path) -> None:
     """lm-eval's own gsm8k, found through its TaskManager; its name is a built-in benchmark's,
     so the wrapped task is sustain_gsm8k_wrapped."""
@@ -360,6 +362,7 @@ def test_model_arguments_in_the_metadata_do_not_change_the_settings() -> None:
 
 # -- refusals ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_multiple_choice_task_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SustainInputError) as raised:
         wrap_tasks(["arc_easy"], tmp_path / "out", check=False)
@@ -394,6 +397,7 @@ def test_a_metric_that_does_not_exist_is_refused(tmp_path: Path, apples_dir: Pat
                    include_defaults=False, metric="bleu")
 
 
+@pytest.mark.slow
 def test_the_command_line_prints_one_sentence(tmp_path: Path, offline_env: dict[str, str],
                                               apples_dir: Path) -> None:
     import subprocess

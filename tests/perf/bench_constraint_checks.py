@@ -9,7 +9,10 @@ Every registered kind's example checks every output of ``ADVERSARIAL`` in
 quadratic); the claim is that no single check takes a second. Then both sentence checks
 (``length:max_sentences`` and ``length:max_words_per_sentence``) read each input of
 ``LINEAR_TIME_CASES`` in ``tests/constraints/test_length.py``; the claim is under 2 s for the
-pair. Every figure is the median of ``--repeats`` runs (at least 3). The test suite checks only
+pair. Last, the word and sentence kinds check ordinary outputs in several scripts (English
+with LaTeX, JSON-quoted English, Russian, Chinese, Hindi, Thai), a thousand of each; the claim
+is well under a second per thousand outputs. Every figure is the median of ``--repeats`` runs
+(at least 3). The test suite checks only
 that each check returns a bool and that the sentence scanner's work grows linearly (a timed
 assertion fails at random on a busy machine); the timing lives here, written to its own section
 of the report.
@@ -33,13 +36,28 @@ sys.path[:0] = [str(REPO), str(REPO / "verifiers")]
 
 from _report import write_section  # noqa: E402 - beside this script
 
-from sustain_tasks.constraints import all_kinds  # noqa: E402
+from sustain_tasks.constraints import Constraint, all_kinds  # noqa: E402
 from sustain_tasks.constraints.length import MaxSentences, MaxWordsPerSentence  # noqa: E402
 
 SECTION = "# Constraint checks on adversarial outputs"
 CLAIM_SECONDS = 1.0
 SENTENCE_CLAIM_SECONDS = 2.0
 """Both sentence checks on one input of ``LINEAR_TIME_CASES`` (``test_length.py``)."""
+THOUSAND_CLAIM_SECONDS = 0.5
+"""One word or sentence kind on a thousand ordinary outputs."""
+ORDINARY = {
+    "English + LaTeX": ("Janet sells 16 - 3 - 4 = 9 duck eggs a day. She makes $9 \\times 2 = "
+                        "18$ dollars at the farmer's market.\nSo the total is "
+                        "$\\frac{36}{2} = 18$.\n#### 18\n") * 3,
+    "JSON-quoted English": "Title: Ocean\\nWaves crash on the shore.\\n\\nI love the sea. " * 8,
+    "Russian": "Фермер продаёт яйца на рынке каждый день. Всего он получает 18 долларов. " * 6,
+    "Chinese": "农民每天在市场上卖鸡蛋。他一共得到十八美元！" * 10,
+    "Hindi": "किसान हर दिन बाज़ार में अंडे बेचता है। कुल मिलाकर उसे 18 डॉलर मिलते हैं। " * 6,
+    "Thai": "ชาวนาขายไข่ที่ตลาดทุกวัน รวมแล้วได้ 18 ดอลลาร์ " * 10,
+}
+WORD_KINDS = ("lexical:include_word", "lexical:avoid_word", "lexical:no_first_person",
+              "lexical:all_lowercase", "lexical:starts_with", "length:max_words",
+              "length:max_sentences", "length:max_words_per_sentence")
 
 
 def test_module(name: str) -> ModuleType:
@@ -117,6 +135,27 @@ def main() -> int:
             over.append(f"sentences on {unit!r} * {repeat}")
         lines.append(f"| `{unit!r} * {repeat:,}` | {len(text):,} | {elapsed * 1000:.0f} ms | "
                      f"{'met' if elapsed < SENTENCE_CLAIM_SECONDS else 'NOT met'} |")
+    kinds = all_kinds()
+    lines += ["", "## Word and sentence kinds on ordinary outputs in several scripts", "",
+              "Each kind's example checks 1,000 outputs of one style (each about 300-700 "
+              f"characters), median of {args.repeats} runs (the claim: under "
+              f"{THOUSAND_CLAIM_SECONDS:g} s per thousand outputs)", "",
+              "| kind | " + " | ".join(ORDINARY) + " |", "|---" * (len(ORDINARY) + 1) + "|"]
+    for kind in WORD_KINDS:
+        example = kinds[kind].example()
+        cells = []
+        for style, sample in ORDINARY.items():
+            outputs = [f"{sample}{i}" for i in range(1000)]  # distinct texts: nothing cached
+
+            def thousand(example: Constraint = example, outputs: list[str] = outputs) -> None:
+                for output in outputs:
+                    example.check(output)
+
+            elapsed = median_time(thousand, args.repeats)
+            if elapsed >= THOUSAND_CLAIM_SECONDS:
+                over.append(f"{kind} on {style}")
+            cells.append(f"{elapsed * 1000:.0f} ms")
+        lines.append(f"| `{kind}` | " + " | ".join(cells) + " |")
     lines += ["", f"- claims not met: {', '.join(over) if over else 'none'}"]
     print("\n".join(lines))
     write_section(Path(args.out), SECTION, lines)

@@ -91,7 +91,7 @@ def main() -> int:
                         args.repeats)))
     lines = [
         "",
-        "## sustain mechanism: teacher-forcing cost per item on CPU",
+        "# sustain mechanism: teacher-forcing cost per item on CPU",
         "",
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; torch "
         f"{torch.__version__}, {torch.get_num_threads()} threads",

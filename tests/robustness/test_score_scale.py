@@ -74,6 +74,7 @@ def test_output_is_byte_identical_to_the_golden_file(
     assert out.encode("utf-8") == golden.read_bytes()
 
 
+@pytest.mark.slow
 def test_reading_keeps_a_slim_row_per_variant_not_the_records(tmp_path: Path) -> None:
     """Memory per paired record stays small: the rows hold what the statistics need, with
     shared strings and metadata, and no decoded line outlives its row (measured by

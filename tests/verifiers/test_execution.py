@@ -117,6 +117,7 @@ def test_exception_in_the_tests_is_a_failure(sandbox: None) -> None:
     assert "KeyError" in result.detail
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox
 def test_timeout(sandbox: None) -> None:
     result = run_tests("import time\ntime.sleep(60)\n", "pass\n", Limits(timeout=1))
@@ -125,6 +126,7 @@ def test_timeout(sandbox: None) -> None:
     assert "1 s" in result.detail
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox
 def test_cpu_limit_is_a_timeout(sandbox: None) -> None:
     result = run_tests("while True:\n    pass\n", "pass\n", Limits(timeout=30, cpu_seconds=1))
@@ -149,6 +151,7 @@ def test_memory_limit(sandbox: None) -> None:
     assert "MemoryError" in result.detail
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox
 def test_run_after_a_fork_bomb_in_the_same_slot(sandbox: None) -> None:
     # the bomb's processes may still be ending when the next run in its slot starts: they must
@@ -311,6 +314,7 @@ def test_interpret_caps_output() -> None:
 
 # -- run_many ---------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.sandbox
 def test_run_many_keeps_order_and_runs_in_parallel(sandbox: None) -> None:
     # the jobs stamp their start and end: overlapping runs, not their speed, are checked
@@ -334,6 +338,7 @@ def test_run_many_keeps_order_and_runs_in_parallel(sandbox: None) -> None:
     assert overlapping, intervals
 
 
+@pytest.mark.slow
 @pytest.mark.sandbox
 def test_run_many_mixed_outcomes_in_order(sandbox: None) -> None:
     jobs = [("x = 1\n", "assert x == 1\n"), ("x = 2\n", "assert x == 1\n"),
@@ -388,6 +393,7 @@ def test_isolation_env_other_values_refuse(no_bwrap: None,
         isolation()
 
 
+@pytest.mark.slow
 def test_unsafe_mode_runs_with_limits(no_bwrap: None) -> None:
     assert isolation(unsafe=True) == "none"
     ok = run_tests("def f():\n    return 3\n", "assert f() == 3\n", FAST, unsafe=True)

@@ -22,7 +22,7 @@ import pytest
 from sustain_verifiers import execution
 from sustain_verifiers.execution import Limits, RunResult, run_many
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LIMITS = Limits(timeout=5, memory_mb=512)

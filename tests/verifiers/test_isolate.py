@@ -31,6 +31,7 @@ def test_returns_values(pool: WorkerPool) -> None:
     assert out == Outcome(True, "echo", seconds=out.seconds)
 
 
+@pytest.mark.slow
 def test_timeout_kills_and_replaces_the_worker(pool: WorkerPool) -> None:
     before = pool.restarts
     out = pool.run(PROBE, "sleep", 60, timeout=0.5)
@@ -211,6 +212,7 @@ def _busy(pid: int) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_a_busy_worker_dies_when_its_parent_is_killed() -> None:
     parent, worker = _start_parent(1.0, "busy")
@@ -238,6 +240,7 @@ def test_an_idle_worker_dies_when_its_parent_is_killed() -> None:
             os.kill(worker, signal.SIGKILL)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_a_signal_to_the_process_group_reaches_the_workers() -> None:
     """``timeout -s TERM`` and shells signal the whole process group: workers are in it. (The
@@ -256,6 +259,7 @@ def test_a_signal_to_the_process_group_reaches_the_workers() -> None:
             os.kill(worker, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_an_interrupt_does_not_kill_a_worker_mid_call(pool: WorkerPool) -> None:
     """Ctrl-C reaches the whole group; the caller decides what to do, the worker carries on."""
     pool.start()

@@ -88,6 +88,7 @@ def test_costly_answer_is_refused_without_a_worker(answer: str,
     assert (eq.equal, eq.how) == (False, "refused"), eq
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("answer", TIMEOUT_PATH.values(), ids=TIMEOUT_PATH.keys())
 def test_runaway_algebra_is_cut_at_the_timeout(answer: str) -> None:
     eq = math_equal("5", answer, timeout=1.0)
@@ -100,6 +101,7 @@ def test_hostile_whole_output_is_wrong(output: str) -> None:
     assert not verify_math(output, "5").correct
 
 
+@pytest.mark.slow
 def test_the_run_continues_after_hostile_answers() -> None:
     assert math_equal("5", "(x+y+1)^{100}", timeout=0.5).how in ("timeout", "sympy")
     assert math_equal("\\frac{1}{2}", "0.5").equal

@@ -152,38 +152,40 @@ class _Worker:
         self._in = self.proc.stdin.fileno()
         self._out = self.proc.stdout.fileno()
         os.set_blocking(self._out, False)
+        # one selector for the worker's life: making one per call costs three system calls
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._out, selectors.EVENT_READ)
         self._buffer = bytearray()
         self.ready = False
 
     def _read_line(self, deadline: float) -> dict[str, Any]:
-        with selectors.DefaultSelector() as sel:
-            sel.register(self._out, selectors.EVENT_READ)
-            while True:
-                newline = self._buffer.find(b"\n")
-                if newline >= 0:
-                    line = bytes(self._buffer[:newline])
-                    del self._buffer[: newline + 1]
-                    try:
-                        message = json.loads(line)
-                    except ValueError:
-                        raise _Died("garbled reply from the worker") from None
-                    if not isinstance(message, dict):
-                        raise _Died("garbled reply from the worker")
-                    return message
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise _Timeout
-                if not sel.select(remaining):
-                    continue
+        sel = self._selector
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline >= 0:
+                line = bytes(self._buffer[:newline])
+                del self._buffer[: newline + 1]
                 try:
-                    chunk = os.read(self._out, 65536)
-                except BlockingIOError:
-                    continue
-                if not chunk:
-                    raise _Died("the worker exited")
-                self._buffer += chunk
-                if len(self._buffer) > MAX_MESSAGE_BYTES:
-                    raise _Died("reply too large")
+                    message = json.loads(line)
+                except ValueError:
+                    raise _Died("garbled reply from the worker") from None
+                if not isinstance(message, dict):
+                    raise _Died("garbled reply from the worker")
+                return message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Timeout
+            if not sel.select(remaining):
+                continue
+            try:
+                chunk = os.read(self._out, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                raise _Died("the worker exited")
+            self._buffer += chunk
+            if len(self._buffer) > MAX_MESSAGE_BYTES:
+                raise _Died("reply too large")
 
     def wait_ready(self, timeout: float) -> None:
         if self.ready:
@@ -230,6 +232,8 @@ class _Worker:
         self._close_pipes()
 
     def _close_pipes(self) -> None:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            self._selector.close()
         for stream in (self.proc.stdin, self.proc.stdout):
             with contextlib.suppress(OSError):
                 if stream is not None:
