@@ -9,6 +9,8 @@ Commands:
 - ``sustain verify``: task verdicts for recorded outputs.
 - ``sustain score``: SustainScore and its statistics from lm-eval outputs and Inspect logs.
 - ``sustain include-path`` / ``sustain lm-eval``: helpers for lm-evaluation-harness.
+- ``sustain mechanism``: attention and probe analyses of open-weight models (the
+  ``mechanism`` extra; :mod:`sustain_tasks.mechanism`).
 
 Results go to stdout; summaries, warnings and progress go to stderr. Input errors print one
 line, ``sustain: error: <file>:<line>: field '<field>': <message>``, and exit with status 2.
@@ -903,6 +905,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(arguments are passed through)", add_help=False)
     sub.add_parser("lm-eval-wrap", help="write SustainScore versions of lm-eval "
                                         "generate_until tasks (see its --help)", add_help=False)
+    sub.add_parser("mechanism", help="attention on the constraint and layer-wise probes of "
+                                     "an open-weight model (see its --help; the 'mechanism' "
+                                     "extra)", add_help=False)
     return parser
 
 
@@ -940,6 +945,10 @@ def _main(argv: Sequence[str] | None) -> int:
                 return run_lm_eval(args_list[1:])
         if args_list and args_list[0] == "lm-eval-wrap":
             return run_lm_eval_wrap(args_list[1:])
+        if args_list and args_list[0] == "mechanism":
+            from sustain_tasks.mechanism.cli import main as mechanism_main
+
+            return mechanism_main(args_list[1:])
         parser = build_parser()
         try:
             args = parser.parse_args(args_list)

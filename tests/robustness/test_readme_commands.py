@@ -19,6 +19,7 @@ from sustain_tasks._inspect import validate_args
 from sustain_tasks.cli import build_parser
 from sustain_tasks.constraints import MAX_K
 from sustain_tasks.lm_eval.wrap import parse_args as wrap_args
+from sustain_tasks.mechanism.cli import build_parser as mechanism_parser
 from sustain_tasks.protocol import MODES
 from sustain_tasks.wrapping import generic_kinds
 
@@ -110,6 +111,9 @@ def test_command_is_valid_for_its_interface(readme: str, command: str) -> None:
             return
         if words[1] == "lm-eval-wrap":
             wrap_args(words[2:])  # exits (a failure) on an unknown option
+            return
+        if words[1] == "mechanism":
+            mechanism_parser().parse_args(words[2:])  # exits (a failure) on an unknown option
             return
         build_parser().parse_args(words[1:])  # exits (a failure) on an unknown option
     elif program not in ("pip", "python"):
