@@ -1,8 +1,8 @@
 """The items of a recorded run that the mechanism analyses teacher-force: prompt, output, spans.
 
 A run is an Inspect log of a ``sustain_<bench>`` task (self or reference mode, and placebo
-runs as the control) or an lm-eval samples folder (``sustain_<bench>_constrained``, and its
-plain variant in reference mode). The verdicts come from the project's readers
+runs as the control) or an lm-eval samples folder (``sustain_<bench>_constrained``, its plain
+variant in reference mode, and the ``sustain_<bench>_placebo`` control when it was run). The verdicts come from the project's readers
 (:func:`sustain_tasks.report.readers.read_rows`), exactly as ``sustain score`` reads them; the
 texts come from the same files:
 
@@ -15,6 +15,9 @@ texts come from the same files:
 
 Only items of *S* are kept (plain-correct items that got constraints): in self mode every
 constrained item is in S; in reference mode the item's plain verdict of the same run decides.
+An lm-eval placebo doc is in S on the same terms: with the plain verdict of its run when that
+run holds the plain variant, else when its ``constraint_source`` is ``self`` (its constraints
+come from a self-mode constraints file, which holds plain-correct items only).
 The character spans of the inserted text are rebuilt with the protocol
 (:mod:`sustain_tasks.mechanism.spans`) and checked against the recorded prompt.
 """
@@ -135,21 +138,31 @@ class ReadItems:
 
 # -- verdicts and S --------------------------------------------------------------------------
 
-def _in_s(rows: Sequence[SampleRow]) -> dict[tuple[str, str, str, str], tuple[bool, str]]:
-    """(run, task, id, variant) → (task verdict, model) for the analysed rows of S."""
+_Key = tuple[str, str, str, str]
+
+
+def _in_s(rows: Sequence[SampleRow]) -> tuple[dict[_Key, tuple[bool, str]],
+                                              dict[_Key, tuple[bool, str]]]:
+    """(run, task, id, variant) → (task verdict, model) for the analysed rows of S, and for
+    the rows whose membership the doc decides (no plain verdict in the run, no recorded mode:
+    the lm-eval placebo lines, see :func:`_lmeval_items`)."""
     plain: dict[tuple[str, str, str], bool] = {}
     for row in rows:
         if row.variant == "plain":
             plain[(row.run, row.task, row.sample_id)] = row.correct
-    out: dict[tuple[str, str, str, str], tuple[bool, str]] = {}
+    out: dict[_Key, tuple[bool, str]] = {}
+    undecided: dict[_Key, tuple[bool, str]] = {}
     for row in rows:
         if row.variant not in ANALYSED_VARIANTS:
             continue
+        key = (row.run, row.task, row.sample_id, row.variant)
         verdict = plain.get((row.run, row.task, row.sample_id))
         # an lm-eval self-mode run holds no plain variant: its items are in S by construction
         if verdict or (verdict is None and row.mode == "self"):
-            out[(row.run, row.task, row.sample_id, row.variant)] = (row.correct, row.model)
-    return out
+            out[key] = (row.correct, row.model)
+        elif verdict is None and row.mode is None:
+            undecided[key] = (row.correct, row.model)
+    return out, undecided
 
 
 # -- Inspect ---------------------------------------------------------------------------------
@@ -289,8 +302,8 @@ def _add_bos(results: Mapping[str, Any] | None) -> bool | None:
     return None
 
 
-def _lmeval_items(path: Path, wanted: Mapping[tuple[str, str, str, str], tuple[bool, str]]
-                  ) -> Iterator[MechanismItem]:
+def _lmeval_items(path: Path, wanted: Mapping[_Key, tuple[bool, str]],
+                  undecided: Mapping[_Key, tuple[bool, str]]) -> Iterator[MechanismItem]:
     match = _SAMPLES_RE.match(path.name)
     parsed = split_lmeval_task(match["task"]) if match else None
     if parsed is None or parsed[1] not in ANALYSED_VARIANTS:
@@ -300,10 +313,14 @@ def _lmeval_items(path: Path, wanted: Mapping[tuple[str, str, str, str], tuple[b
     add_bos = _add_bos(run.results)
 
     def make(line: int, record: dict[str, Any], sid: str) -> MechanismItem | None:
-        hit = wanted.get((run.run_id, task, sid, variant))
+        doc = record["doc"]
+        key = (run.run_id, task, sid, variant)
+        hit = wanted.get(key)
+        if hit is None and doc.get("constraint_source") == "self":
+            # a placebo doc of a self-mode constraints file: a plain-correct item
+            hit = undecided.get(key)
         if hit is None:
             return None
-        doc = record["doc"]
         prompt = doc.get("prompt")
         if not isinstance(prompt, str):
             raise SustainInputError("missing or not a string", path=path, line=line,
@@ -340,12 +357,12 @@ def read_items(paths: Sequence[str | Path], *, limit: int | None = None) -> Read
     rows = read_rows(paths)
     result = ReadItems(warnings=[w for w in rows.warnings
                                  if "no sustain results found" not in w])
-    wanted = _in_s(rows.rows)
+    wanted, undecided = _in_s(rows.rows)
     for kind, path in discover(paths):
         if kind == "inspect":
             found: Iterator[MechanismItem] = _inspect_items(path, wanted)
         elif kind == "lmeval-samples":
-            found = _lmeval_items(path, wanted)
+            found = _lmeval_items(path, wanted, undecided)
         else:
             continue
         seen = set()
@@ -365,7 +382,7 @@ def read_items(paths: Sequence[str | Path], *, limit: int | None = None) -> Read
             "no constrained or placebo item of S (plain-correct items that got constraints) "
             "in " + ", ".join(map(str, paths)) + "; give an Inspect log of a sustain task run "
             "in self, reference or placebo mode, or an lm-eval output folder with "
-            "samples_sustain_<bench>_constrained_*.jsonl")
+            "samples_sustain_<bench>_constrained_*.jsonl (or _placebo_)")
     return result
 
 

@@ -138,6 +138,13 @@ def token_span(offsets: Sequence[tuple[int, int]], span: CharSpan, text: str) ->
     special tokens have ``(0, 0)`` and never count). A token overlaps when it shares at least
     one character with the span.
 
+    The rule at the border: a token that crosses it counts in the span, however few of its
+    characters are inside (the span widens to whole tokens, so no character of the inserted
+    text is lost). When the widening takes in a visible character of the text around the span
+    (not only the space or newline a byte-level BPE token or a SentencePiece ``▁`` piece
+    carries before a word), the span is marked not ``exact``; the attention report counts
+    such items in ``span_exact_share`` rather than dropping them.
+
     Raises:
         ValueError: no token overlaps the span (an empty span or offsets of another text).
     """

@@ -114,3 +114,66 @@ def test_no_item_of_s_is_an_error(tmp_path: Path, data_dir: Path) -> None:
     _write(tmp_path / "run", "plain", [_line(i, d, "#### 1", 1.0) for i, d in enumerate(docs)])
     with pytest.raises(SustainInputError, match="no constrained or placebo item of S"):
         read_items([tmp_path / "run"])
+
+
+def _placebo_lines(docs: list[dict[str, Any]], source: str, wrong: set[int]
+                   ) -> list[dict[str, Any]]:
+    return [_line(i, d | {"constraint_source": source}, f"So.\n#### {d['target']}",
+                  0.0 if i in wrong else 1.0) for i, d in enumerate(docs)]
+
+
+def test_lm_eval_placebo_items_of_a_self_mode_run(tmp_path: Path, data_dir: Path) -> None:
+    """``sustain_<bench>_placebo`` beside the constrained task of a self-mode run: its items
+    are read with the neutral text's span, rebuilt with the protocol and checked."""
+    from sustain_tasks.constraints import constraint_from_record
+    from sustain_tasks.protocol import placebo_prompt
+
+    docs = build_docs("gsm8k", "constrained", data_dir=str(data_dir),
+                      kinds="length:max_words")[:4]
+    placebo = build_docs("gsm8k", "placebo", data_dir=str(data_dir),
+                         kinds="length:max_words")[:4]
+    plain = {d["id"]: d["prompt"] for d in build_docs("gsm8k", "plain",
+                                                      data_dir=str(data_dir))[:40]}
+    _write(tmp_path / "run2", "constrained", _placebo_lines(docs, "self", set()))
+    _write(tmp_path / "run2", "placebo", _placebo_lines(placebo, "self", {1, 2}))
+    items = read_items([tmp_path / "run2"]).items
+    controls = [i for i in items if i.variant == "placebo"]
+    assert [i.sample_id for i in controls] == [d["id"] for d in placebo]
+    assert [i.correct for i in controls] == [True, False, False, True]
+    for item, doc in zip(controls, placebo, strict=True):
+        constraints = [constraint_from_record(r) for r in doc["constraints"]]
+        assert item.prompt == placebo_prompt(plain[doc["id"]], constraints, key=doc["id"])
+        (span,) = item.spans
+        assert item.prompt[:span.start] == plain[doc["id"]] + "\n\n"
+        assert span.end == len(item.prompt)
+        assert item.checks == ()
+        assert item.compliant is None
+        assert item.rendering.harness == "lm-eval"
+        assert item.rendering.context == doc["prompt"]
+
+
+def test_lm_eval_placebo_in_reference_mode_needs_the_plain_verdict(
+        tmp_path: Path, data_dir: Path) -> None:
+    """Reference mode: the plain verdict of the same run decides (plain-correct on even
+    items); a placebo run without it has no item of S."""
+    _reference_run(tmp_path / "out", data_dir)
+    placebo = build_docs("gsm8k", "placebo", data_dir=str(data_dir),
+                         kinds="length:max_words")[:N]
+    _write(tmp_path / "out", "placebo", _placebo_lines(placebo, "reference", set()))
+    controls = [i for i in read_items([tmp_path / "out"]).items if i.variant == "placebo"]
+    assert [i.sample_id for i in controls] == [placebo[k]["id"] for k in range(0, N, 2)]
+    _write(tmp_path / "alone", "placebo", _placebo_lines(placebo, "reference", set()))
+    with pytest.raises(SustainInputError, match="no constrained or placebo item of S"):
+        read_items([tmp_path / "alone"])
+
+
+def test_an_lm_eval_placebo_prompt_not_rebuilt_is_refused(tmp_path: Path,
+                                                         data_dir: Path) -> None:
+    placebo = build_docs("gsm8k", "placebo", data_dir=str(data_dir),
+                         kinds="length:max_words")[:2]
+    placebo[1] = placebo[1] | {"prompt": placebo[1]["prompt"] + " Really."}
+    path = _write(tmp_path / "run", "placebo", _placebo_lines(placebo, "self", set()))
+    with pytest.raises(SustainInputError) as info:
+        read_items([tmp_path / "run"])
+    assert str(info.value).startswith(f"{path}:2: field 'doc.prompt': ")
+    assert "placebo rebuild" in str(info.value)

@@ -18,6 +18,8 @@ from sustain_tasks.mechanism.spans import (
 )
 from sustain_tasks.protocol import constrained_prompt, placebo_prompt
 
+from .tiny import FAMILIES
+
 PLAIN = ("Solve the problem. Put the final answer after ####.\n\nProblem: Tom has 3 apples "
          "and buys 4 more. How many apples does he have?")
 
@@ -100,7 +102,7 @@ def _item(prompt: str, constraints: list[Any], rendering: Rendering) -> Mechanis
         spans=tuple(constraint_spans(prompt, constraints)), correct=True, rendering=rendering)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "llama", "qwen2"])
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("harness", ["inspect", "lm-eval"])
 def test_span_tokens_are_exact_on_every_tokenizer(tokenizers: dict[str, Any], family: str,
                                                   harness: str) -> None:
@@ -128,10 +130,10 @@ def test_span_tokens_are_exact_on_every_tokenizer(tokenizers: dict[str, Any], fa
         assert list(enc.input_ids[enc.n_prompt:]) == list(out)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "llama", "qwen2"])
+@pytest.mark.parametrize("family", FAMILIES)
 def test_placebo_tokens_are_exact(tokenizers: dict[str, Any], family: str) -> None:
     tok = tokenizers[family]
-    for c in EXAMPLES[::5]:
+    for c in EXAMPLES:
         prompt = placebo_prompt(PLAIN, [c], key="3")
         span = placebo_span(prompt, [c], "3")
         item = MechanismItem(
@@ -143,6 +145,42 @@ def test_placebo_tokens_are_exact(tokenizers: dict[str, Any], family: str) -> No
         assert tokens.exact
         assert tok.decode(list(enc.input_ids[tokens.start:tokens.end])).strip() == \
             prompt[span.start:]
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_spans_of_three_constraints_are_exact(tokenizers: dict[str, Any], family: str) -> None:
+    """Every kind's sentence between two others (``\n- `` on both sides, where a SentencePiece
+    piece may hold the newline): its tokens hold it and nothing visible around it."""
+    loaded = _loaded(tokenizers[family])
+    n = len(EXAMPLES)
+    for i in range(n):
+        chosen = [EXAMPLES[(i + 7) % n], EXAMPLES[i], EXAMPLES[(i + 13) % n]]
+        prompt = constrained_prompt(PLAIN, chosen)
+        enc = loaded.encode(_item(prompt, chosen, Rendering("inspect")))
+        assert [s.exact for s in enc.spans] == [True] * 3, (family, chosen[1].kind)
+        assert len(set(enc.span_indices())) == sum(len(s) for s in enc.spans)
+
+
+def test_a_token_across_the_border_widens_the_span(tokenizers: dict[str, Any]) -> None:
+    """The rule where a token crosses the border: a token sharing a character with the span
+    counts in it (the span widens to whole tokens) and the span is marked inexact, which the
+    report's ``span_exact_share`` counts. Shown on a SentencePiece piece cut in its middle."""
+    tok = tokenizers["llama2"]
+    text = "Problem: Tom has 3 apples.\nAnswer in at most 120 words."
+    offsets = [tuple(o) for o in tok(text, return_offsets_mapping=True)["offset_mapping"]]
+    word = text.index("apples")
+    (piece,) = [i for i, (a, b) in enumerate(offsets) if a <= word + 2 < b]
+    a, b = offsets[piece]
+    assert text[a:b].strip() != text[word + 2:b].strip()  # the cut is inside the piece
+    span = token_span(offsets, CharSpan(word + 2, len(text)), text)
+    assert span.start == piece
+    assert not span.exact
+    covered = set().union(*(range(*offsets[i]) for i in span.indices()))
+    assert set(range(word + 2, len(text))) <= covered
+    whole = token_span(offsets, CharSpan(text.index("Answer"), len(text)), text)
+    assert whole.exact
+    assert tok.decode(tok(text)["input_ids"][whole.start:whole.end]).strip() == \
+        "Answer in at most 120 words."
 
 
 def test_rendering_follows_each_harness(tokenizers: dict[str, Any]) -> None:

@@ -1,12 +1,19 @@
 """Tiny random models and locally trained tokenizers for the mechanism tests (never downloaded).
 
-Three tokenizer families, each a byte-level BPE trained here on a small corpus (the constraint
-catalogue's sentences, the placebo sentences, some GSM8K-like text):
+Four tokenizer families, each trained here on a small corpus (the constraint catalogue's
+sentences, the placebo sentences, some GSM8K-like text). Three are byte-level BPE:
 
 - ``gpt2``: GPT-2's pre-tokenizer, no chat template (Inspect then sends ``user: ...``);
 - ``llama``: Llama 3's split pattern, a BOS token added by the post-processor and a Llama 3
   style chat template;
 - ``qwen2``: Qwen2's split pattern, no BOS, a ChatML chat template.
+
+and one is SentencePiece style, as Llama 2, Mistral and T5 tokenize:
+
+- ``llama2``: a Unigram model over a Metaspace pre-tokenizer (each space becomes ``▁`` and
+  starts a piece; newlines and punctuation are ordinary characters that pieces may hold),
+  ``<unk>`` for unseen characters, ``<s>`` added by the post-processor and a Llama 2
+  ``[INST]`` chat template.
 
 and a model of the matching architecture (2 to 4 layers, hidden size 32 to 64) with random
 weights.
@@ -21,7 +28,7 @@ from typing import Any
 from sustain_tasks.constraints import all_kinds
 from sustain_tasks.protocol import CONSTRAINT_HEADER, PLACEBO_SENTENCES
 
-FAMILIES = ("gpt2", "llama", "qwen2")
+FAMILIES = ("gpt2", "llama", "qwen2", "llama2")
 
 _LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|"
                  r" ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
@@ -33,6 +40,10 @@ LLAMA_TEMPLATE = (
     "<|end_header_id|>\n\n{{ m['content'] | trim }}<|eot_id|>{% endfor %}"
     "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n"
     "{% endif %}")
+LLAMA2_TEMPLATE = (
+    "{% for m in messages %}{% if m['role'] == 'user' %}{{ bos_token }}[INST] "
+    "{{ m['content'] | trim }} [/INST]{% else %} {{ m['content'] | trim }} {{ eos_token }}"
+    "{% endif %}{% endfor %}")
 CHATML_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
     "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
@@ -55,6 +66,8 @@ def tokenizer(family: str) -> Any:
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
+    if family == "llama2":
+        return _sentencepiece_tokenizer()
     specials = {"gpt2": ["<|endoftext|>"],
                 "llama": ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
                           "<|end_header_id|>", "<|eot_id|>"],
@@ -88,6 +101,25 @@ def tokenizer(family: str) -> Any:
                                    eos_token="<|endoftext|>")
 
 
+def _sentencepiece_tokenizer() -> Any:
+    """A Llama 2 style tokenizer: Unigram pieces over a Metaspace pre-tokenizer."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.Unigram())
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="first")
+    tok.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.Fuse(),
+                                     decoders.Strip(" ", 1, 0)])
+    trainer = trainers.UnigramTrainer(vocab_size=600, special_tokens=["<unk>", "<s>", "</s>"],
+                                      unk_token="<unk>", show_progress=False)
+    tok.train_from_iterator([*corpus(), "[INST] [/INST]"], trainer=trainer)
+    bos = tok.token_to_id("<s>")
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A",
+                                                       special_tokens=[("<s>", bos)])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
+                                   unk_token="<unk>", chat_template=LLAMA2_TEMPLATE)
+
+
 def model(family: str, tok: Any, *, seed: int = 0) -> Any:
     """A random model of ``family`` (2 to 4 layers, hidden size 32 to 64) for tokenizer
     ``tok``."""
@@ -105,7 +137,7 @@ def model(family: str, tok: Any, *, seed: int = 0) -> Any:
     if family == "gpt2":
         config = GPT2Config(vocab_size=vocab_size, n_positions=2048, n_embd=32, n_layer=2,
                             n_head=2)
-    elif family == "llama":
+    elif family in ("llama", "llama2"):
         config = LlamaConfig(vocab_size=vocab_size, hidden_size=32, intermediate_size=64,
                              num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2,
                              max_position_embeddings=2048)
