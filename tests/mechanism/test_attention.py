@@ -11,7 +11,9 @@ from sustain_tasks.mechanism.attention import analyse
 from sustain_tasks.mechanism.model import span_attention
 from sustain_tasks.mechanism.stats import benjamini_hochberg, compare
 
-pytest.importorskip("scipy")
+from .conftest import need
+
+need("scipy")
 
 N_PROMPT, N_OUTPUT, HEADS, LAYERS = 40, 20, 2, 3
 SPAN = list(range(10, 20))

@@ -12,11 +12,9 @@ import pytest
 from sustain_tasks.cli import main
 from sustain_tasks.mechanism.runs import read_items
 
-from .conftest import N_ITEMS, RecordedRun
+from .conftest import N_ITEMS, RecordedRun, need
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("sklearn")
+need("torch", "transformers", "sklearn", "matplotlib")
 
 pytestmark = [pytest.mark.slow, pytest.mark.inspect]
 

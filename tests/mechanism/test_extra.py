@@ -80,3 +80,24 @@ def test_core_works_without_the_extra(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert HINT in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+@pytest.mark.parametrize("missing", ["torch", "transformers", "sklearn", "scipy"])
+def test_a_missing_extra_fails_the_tests_under_ci(monkeypatch: pytest.MonkeyPatch,
+                                                  missing: str) -> None:
+    """The tests that need the extra fail under ``CI=true`` when a package of it is missing
+    (CI installs it: a missing one is a broken setup), and are skipped elsewhere."""
+    from .conftest import need
+
+    monkeypatch.setitem(sys.modules, missing, None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=f"{missing} cannot be imported.*"
+                       r"pip install 'sustainscore\[mechanism\]'"):
+        need("numpy", missing)
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match=f"{missing} cannot be imported"):
+        need(missing)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        need(missing)
+    need("numpy")  # present: no effect

@@ -13,8 +13,9 @@ from sustain_tasks.mechanism.runs import MechanismItem, Rendering
 from sustain_tasks.mechanism.spans import constraint_spans
 from sustain_tasks.protocol import constrained_prompt
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
+from .conftest import need
+
+need("torch", "transformers")
 
 
 def _item() -> MechanismItem:

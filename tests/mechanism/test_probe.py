@@ -12,8 +12,9 @@ from sustain_tasks.mechanism.model import POSITIONS
 from sustain_tasks.mechanism.probe import analyse, auc, first_layer, layer_curve
 from sustain_tasks.mechanism.store import ItemStore, array_name
 
-pytest.importorskip("sklearn")
-pytest.importorskip("scipy")
+from .conftest import need
+
+need("sklearn", "scipy")
 
 N, LAYERS, DIM = 120, 6, 16
 
