@@ -1,5 +1,6 @@
-"""``sustain mechanism`` end to end: replayed Inspect runs (self mode and the placebo control)
-and hand-written lm-eval samples, teacher-forced through tiny random models on CPU."""
+"""``sustain mechanism`` end to end: replayed Inspect runs (self mode and the placebo control),
+hand-written lm-eval samples and a replayed lm-eval run with its placebo control, teacher-forced
+through tiny random models on CPU."""
 
 from __future__ import annotations
 
@@ -158,3 +159,74 @@ def test_a_sample_without_its_record_is_left_out_with_a_warning(recorded_run: Re
     read = read_items([copy])
     assert len(read.items) == N_ITEMS - 1
     assert any("1 item(s) of S have no recorded prompt" in w for w in read.warnings)
+
+
+def _sustain(args: list[str], cwd: Path, data_dir: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ)
+    env.update({"SUSTAIN_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1",
+                "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+                "PYTHONPATH": os.pathsep.join([str(root), str(root / "verifiers"),
+                                               env.get("PYTHONPATH", "")])})
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys; from sustain_tasks.cli import main; "
+         "raise SystemExit(main(sys.argv[1:]))", *args],
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, f"sustain {' '.join(args)}:\n{proc.stderr[-4000:]}"
+
+
+@pytest.mark.lm_eval
+def test_lm_eval_placebo_control_end_to_end(data_dir: Path, model_dirs: dict[str, Path],
+                                            tmp_path: Path) -> None:
+    """A self-mode lm-eval run replayed end to end (plain → ``sustain extract`` →
+    ``sustain_gsm8k_constrained`` and ``sustain_gsm8k_placebo``), then the attention analysis
+    on a SentencePiece-style model: the placebo section is measured from the lm-eval control."""
+    from sustain_tasks.benchmarks import get_benchmark
+
+    n = 8
+    items = get_benchmark("gsm8k").load(data_dir, limit=n)
+
+    def wrong(i: int) -> str:
+        value = int(items[i].target.replace(",", "")) + 7
+        return f"It is {value}.\n#### {value}"
+
+    record: list[dict[str, Any]] = [{"id": item.id, "output": item.reference}
+                                    for item in items]
+    record[0]["output"] = wrong(0)  # plain-wrong: not in S
+    for variant, broken in (("constrained", (1, 2, 3)), ("placebo", (2, 5))):
+        record += [{"id": items[i].id, "variant": variant, "output": wrong(i)} for i in broken]
+    outputs = tmp_path / "recording.jsonl"
+    outputs.write_text("".join(json.dumps(r) + "\n" for r in record), encoding="utf-8")
+    replay = ["lm-eval", "--model", "sustain-replay", "--model_args", f"outputs={outputs}"]
+    _sustain([*replay, "--tasks", "sustain_gsm8k_plain", "--limit", str(n), "--output_path",
+              str(tmp_path / "run1"), "--log_samples"], tmp_path, data_dir)
+    constraints = tmp_path / "constraints.jsonl"
+    _sustain(["extract", "--task", "gsm8k", "--from", str(tmp_path / "run1"), "--out",
+              str(constraints)], tmp_path, data_dir)
+    _sustain([*replay, "--tasks", "sustain_gsm8k_constrained,sustain_gsm8k_placebo",
+              "--metadata", json.dumps({"constraints_path": str(constraints)}),
+              "--output_path", str(tmp_path / "run2"), "--log_samples"], tmp_path, data_dir)
+
+    items_read = read_items([tmp_path / "run2"]).items
+    placebo = [i for i in items_read if i.variant == "placebo"]
+    assert [i.sample_id for i in placebo] == [item.id for item in items[1:]]
+    assert {i.sample_id for i in placebo if not i.correct} == {items[2].id, items[5].id}
+
+    assert main(["mechanism", "attention", str(tmp_path / "run2"), "--model",
+                 str(model_dirs["llama2"]), "--out", str(tmp_path / "o"),
+                 "--bootstrap", "50"]) == 0
+    report = _json(tmp_path / "o" / "attention.json")
+    assert report["n_items"] == report["n_measured"] == 2 * (n - 1)
+    assert report["span_exact_share"] == 1.0
+    assert (report["constraint"]["n_failed"], report["constraint"]["n_successful"]) == (3, 4)
+    assert report["placebo"] is not None
+    assert (report["placebo"]["n_failed"], report["placebo"]["n_successful"]) == (2, 5)
+    for metric in ("mass", "mass_per_token"):
+        overall = report["placebo"]["metrics"][metric]["overall"]
+        assert 0.0 < overall["mean_failed"] <= 1.0
+        assert len(report["placebo"]["metrics"][metric]["layers"]) == 3
+    assert (tmp_path / "o" / "attention.png").read_bytes().startswith(PNG)
