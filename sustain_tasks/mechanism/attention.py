@@ -127,7 +127,8 @@ def analyse(records: Iterable[Mapping[str, Any]], *, n_boot: int = 2000, seed: i
             report[section] = None
             report[f"{section}_note"] = (
                 "no placebo run among the inputs: run the task with mode=placebo (Inspect) "
-                "and pass its log too" if section == "placebo"
+                "and pass its log too, or run sustain_<bench>_placebo beside the constrained "
+                "task (lm-eval)" if section == "placebo"
                 else "no measured constrained item")
             continue
         report[section] = _section(chosen, n_boot=n_boot, seed=seed)

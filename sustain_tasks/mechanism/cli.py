@@ -55,7 +55,8 @@ def _fraction(text: str) -> float:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="Inspect logs and/or lm-eval output folders of the run (a placebo "
-                        "run's log too, for the control)")
+                        "run's log, or lm-eval sustain_<bench>_placebo samples, too, for "
+                        "the control)")
     p.add_argument("--model", required=True,
                    help="the run's model: a Hugging Face hub id or a local folder")
     p.add_argument("--out", required=True, metavar="DIR",

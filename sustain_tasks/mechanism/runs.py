@@ -2,9 +2,9 @@
 
 A run is an Inspect log of a ``sustain_<bench>`` task (self or reference mode, and placebo
 runs as the control) or an lm-eval samples folder (``sustain_<bench>_constrained``, its plain
-variant in reference mode, and the ``sustain_<bench>_placebo`` control when it was run). The verdicts come from the project's readers
-(:func:`sustain_tasks.report.readers.read_rows`), exactly as ``sustain score`` reads them; the
-texts come from the same files:
+variant in reference mode, and the ``sustain_<bench>_placebo`` control when it was run).
+The verdicts come from the project's readers (:func:`sustain_tasks.report.readers.read_rows`),
+exactly as ``sustain score`` reads them; the texts come from the same files:
 
 - Inspect: the solver's record in the sample store (``second_prompt``, ``second_output``,
   ``constraints``); the model got the prompt as one user message, rendered by its chat

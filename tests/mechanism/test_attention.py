@@ -82,6 +82,7 @@ def test_planted_attention_difference_is_detected_per_layer() -> None:
         assert all(h["q_value"] < 0.01 for h in heads if h["layer"] > 0)
     assert report["placebo"] is None
     assert "mode=placebo" in report["placebo_note"]
+    assert "sustain_<bench>_placebo" in report["placebo_note"]
 
 
 def test_no_planted_difference_is_not_significant() -> None:
