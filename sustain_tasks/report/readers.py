@@ -72,7 +72,10 @@ from sustain_tasks.records import (
 
 __all__ = [
     "ALLOW_INCOMPLETE_FLAG",
+    "EXCERPT_CHARS",
+    "MAX_KEPT_FAILURES",
     "FileKind",
+    "KeptOutput",
     "LmEvalRun",
     "Protocol",
     "ReadResult",
@@ -85,7 +88,9 @@ __all__ = [
     "lmeval_run_info",
     "metadata_breakdowns",
     "read_inspect_log",
+    "excerpt",
     "read_lmeval_samples",
+    "read_outputs",
     "read_plain_outputs",
     "read_rows",
     "recording_of",
@@ -285,6 +290,38 @@ def metadata_breakdowns(task: str) -> tuple[str, ...]:
     return get_benchmark(task).breakdowns
 
 
+EXCERPT_CHARS = 2000
+"""An output kept for a failure table keeps at most this many characters: its first and
+last ``EXCERPT_CHARS // 2``, joined by a line saying how many were left out."""
+
+
+def excerpt(text: str, chars: int = EXCERPT_CHARS) -> str:
+    """``text`` when it has at most ``chars`` characters, else its beginning and its end with
+    ``… N characters omitted …`` between them."""
+    if len(text) <= chars:
+        return text
+    head = chars // 2
+    tail = chars - head
+    return (f"{text[:head]}\n… {len(text) - head - tail} characters omitted …\n"
+            f"{text[len(text) - tail:]}")
+
+
+@dataclass(frozen=True)
+class KeptOutput:
+    """An output kept by :func:`read_outputs`: its excerpt (None when the run recorded no
+    text) and the texts of the constraints its prompt carried (empty for a plain prompt)."""
+
+    text: str | None
+    constraints: tuple[str, ...] = ()
+
+
+def _constraint_texts(records: Any) -> tuple[str, ...]:
+    if not isinstance(records, list):
+        return ()
+    return tuple(excerpt(r["text"], EXCERPT_CHARS // 4) for r in records
+                 if isinstance(r, Mapping) and isinstance(r.get("text"), str))
+
+
 _NO_METADATA: Mapping[str, Scalar] = MappingProxyType({})
 _MISSING = object()
 _MAX_SHARED_METADATA = 4096
@@ -295,11 +332,18 @@ class _Shared:
     categories and item metadata mappings (sample ids go through :func:`sys.intern`), so that a
     million items hold each distinct value once rather than once per row."""
 
-    __slots__ = ("_categories", "_kinds", "_metadata", "last_lines", "lmeval_files", "runs")
+    __slots__ = ("_categories", "_kinds", "_metadata", "kept", "last_lines", "lmeval_files",
+                 "runs", "wanted")
 
-    def __init__(self, last_lines: bool = False) -> None:
+    def __init__(self, last_lines: bool = False,
+                 wanted: Mapping[tuple[str, str, str], Collection[str]] | None = None) -> None:
         self.last_lines = last_lines
         """Keep each output's last line in its row (failure listings)."""
+        self.wanted = wanted
+        """(run id, task, variant) → the sample ids whose output :func:`read_outputs` keeps;
+        None on an ordinary read (then no output is kept)."""
+        self.kept: dict[tuple[str, str, str, str], KeptOutput] = {}
+        """(run id, task, variant, sample id) → the kept output (:func:`read_outputs`)."""
         self.runs: dict[tuple[str, str], RunInfo] = {}
         """(run id, task) → the run's :class:`RunInfo`, shared by the files of one run."""
         self.lmeval_files: dict[tuple[str, str], tuple[LmEvalRun, Path]] = {}
@@ -307,6 +351,15 @@ class _Shared:
         self._kinds: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._categories: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._metadata: dict[tuple[tuple[Any, ...], tuple[type, ...]], Mapping[str, Scalar]] = {}
+
+    def keep(self, run_id: str, task: str, variant: str, sid: str, text: Any,
+             constraints: Any) -> None:
+        """Keep an excerpt of the output (and the constraint texts) when it is wanted."""
+        wanted = self.wanted
+        if wanted is None or sid not in wanted.get((run_id, task, variant), ()):
+            return
+        self.kept[(run_id, task, variant, sid)] = KeptOutput(
+            excerpt(text) if isinstance(text, str) else None, _constraint_texts(constraints))
 
     def kinds(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
         if not kinds:
@@ -952,6 +1005,9 @@ def read_lmeval_samples(path: Path, tick: Tick | None = None, *,
             source = doc.get("constraint_source")
             mode = sys.intern(source) if isinstance(source, str) and source else None
         f1 = record.get("f1")
+        if shared.wanted is not None:
+            shared.keep(run_id, task, variant, sid, _lmeval_text(record),
+                        doc.get("constraints"))
         return SampleRow(
             model, task, sid, variant, correct, compliant, compliant_loose, kinds,
             shared.categories(kinds), n_constraints, mode, harness, run_id, created,
@@ -974,12 +1030,17 @@ _INCOMPLETE_USE = ("it is scored only when no complete run of the same model, ta
                    "protocol is found")
 
 
-def _lmeval_last_line(record: Mapping[str, Any]) -> str | None:
-    """The last line of a samples line's raw output (``resps[0][0]``), if it has one."""
+def _lmeval_text(record: Mapping[str, Any]) -> str | None:
+    """A samples line's raw output (``resps[0][0]``), if it has one."""
     resps = record.get("resps")
     first = resps[0] if isinstance(resps, list) and resps else None
     text = first[0] if isinstance(first, list) and first else first
-    return last_line(text) if isinstance(text, str) else None
+    return text if isinstance(text, str) else None
+
+
+def _lmeval_last_line(record: Mapping[str, Any]) -> str | None:
+    """The last line of a samples line's raw output (``resps[0][0]``), if it has one."""
+    return last_line(_lmeval_text(record))
 
 
 def _lmeval_run_info(run: LmEvalRun, bench: str) -> RunInfo:
@@ -1334,6 +1395,10 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
             if verdict is None:
                 continue
             if variant == "constrained":
+                if shared.wanted is not None:
+                    shared.keep(run_id, task, variant, sid,
+                                _text_or_none(meta.get("constrained_output")),
+                                meta.get("constraints"))
                 result.rows.append(replace(
                     base, variant=variant, correct=verdict,
                     answer_found=_meta_flag(meta, "constrained_answer_found", field=mfield,
@@ -1355,6 +1420,9 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
                 # item (0 tells "no constraint" apart from a missing constrained generation)
                 text = meta.get("plain_output") if variant == "plain" else \
                     meta.get("second_output") if meta.get("second_variant") == variant else None
+                if shared.wanted is not None:
+                    shared.keep(run_id, task, variant, sid, _text_or_none(text),
+                                None)
                 result.rows.append(replace(
                     base, variant=variant, correct=verdict, f1=f1.get(variant),
                     rule_correct=rule_verdicts.get(variant),
@@ -1406,6 +1474,39 @@ def read_rows(paths: Sequence[str | Path], *, tick: Tick | None = None,
     if not result.rows:
         result.warnings.append("no sustain results found in " + ", ".join(map(str, paths)))
     return result
+
+
+MAX_KEPT_FAILURES = 200
+"""The failure rows whose outputs :func:`read_outputs` callers keep, at most, per report
+(model, task and protocol)."""
+
+
+def read_outputs(paths: Sequence[str | Path],
+                 wanted: Mapping[tuple[str, str, str], Collection[str]], *,
+                 tick: Tick | None = None) -> dict[tuple[str, str, str, str], KeptOutput]:
+    """The outputs of some items, read again from the runs under ``paths``: ``wanted`` maps
+    (run id, task, variant) to the sample ids to keep (the ``run`` of their rows).
+
+    Only the files of the wanted runs and variants are read, and of them only an excerpt
+    (:func:`excerpt`) of each wanted output is kept, so the memory this takes grows with
+    ``wanted``, not with the runs: an ordinary read keeps no output at all.
+
+    Returns:
+        (run id, task, variant, sample id) → the kept output; an id the runs do not hold (or
+        whose run recorded no text) is absent or has ``text`` None.
+    """
+    wanted = {key: frozenset(ids) for key, ids in wanted.items() if ids}
+    runs = {run for run, _, _ in wanted}
+    shared = _Shared(wanted=wanted)
+    for kind, path in discover(paths):
+        if kind == "inspect" and str(path) in runs:
+            read_inspect_log(path, tick, shared=shared)
+        elif kind == "lmeval-samples":
+            match = _SAMPLES_RE.match(path.name)
+            parsed = split_lmeval_task(match["task"]) if match else None
+            if parsed is not None and (lmeval_run_info(path).run_id, *parsed) in wanted:
+                read_lmeval_samples(path, tick, shared=shared)
+    return shared.kept
 
 
 def _missing_lmeval_files(shared: _Shared) -> list[str]:
