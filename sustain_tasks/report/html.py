@@ -6,9 +6,10 @@ matplotlib is installed), every report's metrics and breakdowns (by constraint k
 category and item metadata), the failure counts per label, and a failure table with the
 plain and the constrained output side by side, with the constraints' texts (the outputs
 :func:`~sustain_tasks.report.listing.failure_outputs` kept, each cut to its first and last
-characters; beyond the failures it keeps, the last line of each). Every text that comes from a run (model names,
-ids, outputs) is HTML-escaped, and a Content-Security-Policy forbids scripts and any load
-from outside the file, so a model's output can never run or fetch anything. The page carries
+characters; beyond the failures it keeps, the last line of each). Every text that comes
+from a run (model names, ids, outputs, constraint texts) is HTML-escaped, and a
+Content-Security-Policy forbids scripts and any load from outside the file, so a model's
+output can never run or fetch anything. The page carries
 no date and the PNG no metadata: the same reports give byte-identical HTML.
 """
 

@@ -172,7 +172,8 @@ def test_text_and_markdown_show_the_control_tests() -> None:
     for fmt in ("table", "md"):
         text = render([report], fmt)
         head = text.splitlines()[0]
-        assert "vs retest: McNemar p" in head and "vs placebo: McNemar p" in head
+        assert "vs retest: McNemar p" in head
+        assert "vs placebo: McNemar p" in head
         assert "adj. interference [95% CI]" in head
         assert f"{d['adjusted_interference']:+.3f} {ci}" in text
         assert " 0.002 " in text or "| 0.002 |" in text  # 2 / 2**10

@@ -292,11 +292,13 @@ def test_kept_outputs_are_bounded(tmp_path: Path) -> None:
     lines = {"sustain_gsm8k_plain": plain, "sustain_gsm8k_constrained": wrong}
     folder = write_lmeval_run(tmp_path / "run", lines)
     reports = score_rows(read_rows([folder], last_lines=True).rows)
-    assert len(reports) == 1 and len(reports[0].failures.items) == 8
+    assert len(reports) == 1
+    assert len(reports[0].failures.items) == 8
     kept = failure_outputs(reports, [folder], limit=3)
     assert sorted(sid for _, sid in kept) == ["0", "1", "2"]  # the first 3 failures only
     one = kept[(id(reports[0]), "1")]
-    assert one.plain is not None and one.constrained is not None
+    assert one.plain is not None
+    assert one.constrained is not None
     assert one.plain.text == excerpt(f"plain 1\n{long_text}")
     assert len(one.plain.text) < EXCERPT_CHARS + 60
     assert one.constrained.text == "wrong 1"

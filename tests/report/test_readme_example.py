@@ -97,8 +97,9 @@ def test_readme_shows_the_leaderboard_of_the_replayed_runs(
         json.loads, (REPO / "examples/gsm8k-replay/model-a.jsonl").read_text(
             encoding="utf-8").splitlines())}
     plain, constrained = recorded[("5", "plain")], recorded[("5", "constrained")]
-    assert plain.endswith("\n#### 64") and constrained.endswith("\n#### 129")
-    assert ('<td>5</td><td>wrong_while_compliant</td><td>content:reasoning_steps<ul class="ctext">'
-            in html)
+    assert plain.endswith("\n#### 64")
+    assert constrained.endswith("\n#### 129")
+    assert ('<td>5</td><td>wrong_while_compliant</td><td>content:reasoning_steps'
+            '<ul class="ctext">' in html)
     assert (f'<td class="out"><pre>{escape(plain)}</pre></td>'
             f'<td class="out"><pre>{escape(constrained)}</pre></td>' in html)
