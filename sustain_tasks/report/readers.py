@@ -332,18 +332,11 @@ class _Shared:
     categories and item metadata mappings (sample ids go through :func:`sys.intern`), so that a
     million items hold each distinct value once rather than once per row."""
 
-    __slots__ = ("_categories", "_kinds", "_metadata", "kept", "last_lines", "lmeval_files",
-                 "runs", "wanted")
+    __slots__ = ("_categories", "_kinds", "_metadata", "last_lines", "lmeval_files", "runs")
 
-    def __init__(self, last_lines: bool = False,
-                 wanted: Mapping[tuple[str, str, str], Collection[str]] | None = None) -> None:
+    def __init__(self, last_lines: bool = False) -> None:
         self.last_lines = last_lines
         """Keep each output's last line in its row (failure listings)."""
-        self.wanted = wanted
-        """(run id, task, variant) → the sample ids whose output :func:`read_outputs` keeps;
-        None on an ordinary read (then no output is kept)."""
-        self.kept: dict[tuple[str, str, str, str], KeptOutput] = {}
-        """(run id, task, variant, sample id) → the kept output (:func:`read_outputs`)."""
         self.runs: dict[tuple[str, str], RunInfo] = {}
         """(run id, task) → the run's :class:`RunInfo`, shared by the files of one run."""
         self.lmeval_files: dict[tuple[str, str], tuple[LmEvalRun, Path]] = {}
@@ -351,15 +344,6 @@ class _Shared:
         self._kinds: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._categories: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._metadata: dict[tuple[tuple[Any, ...], tuple[type, ...]], Mapping[str, Scalar]] = {}
-
-    def keep(self, run_id: str, task: str, variant: str, sid: str, text: Any,
-             constraints: Any) -> None:
-        """Keep an excerpt of the output (and the constraint texts) when it is wanted."""
-        wanted = self.wanted
-        if wanted is None or sid not in wanted.get((run_id, task, variant), ()):
-            return
-        self.kept[(run_id, task, variant, sid)] = KeptOutput(
-            excerpt(text) if isinstance(text, str) else None, _constraint_texts(constraints))
 
     def kinds(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
         if not kinds:
@@ -1005,9 +989,6 @@ def read_lmeval_samples(path: Path, tick: Tick | None = None, *,
             source = doc.get("constraint_source")
             mode = sys.intern(source) if isinstance(source, str) and source else None
         f1 = record.get("f1")
-        if shared.wanted is not None:
-            shared.keep(run_id, task, variant, sid, _lmeval_text(record),
-                        doc.get("constraints"))
         return SampleRow(
             model, task, sid, variant, correct, compliant, compliant_loose, kinds,
             shared.categories(kinds), n_constraints, mode, harness, run_id, created,
@@ -1395,10 +1376,6 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
             if verdict is None:
                 continue
             if variant == "constrained":
-                if shared.wanted is not None:
-                    shared.keep(run_id, task, variant, sid,
-                                _text_or_none(meta.get("constrained_output")),
-                                meta.get("constraints"))
                 result.rows.append(replace(
                     base, variant=variant, correct=verdict,
                     answer_found=_meta_flag(meta, "constrained_answer_found", field=mfield,
@@ -1420,9 +1397,6 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
                 # item (0 tells "no constraint" apart from a missing constrained generation)
                 text = meta.get("plain_output") if variant == "plain" else \
                     meta.get("second_output") if meta.get("second_variant") == variant else None
-                if shared.wanted is not None:
-                    shared.keep(run_id, task, variant, sid, _text_or_none(text),
-                                None)
                 result.rows.append(replace(
                     base, variant=variant, correct=verdict, f1=f1.get(variant),
                     rule_correct=rule_verdicts.get(variant),
@@ -1481,32 +1455,86 @@ MAX_KEPT_FAILURES = 200
 (model, task and protocol)."""
 
 
+Kept = dict[tuple[str, str, str, str], KeptOutput]
+
+
 def read_outputs(paths: Sequence[str | Path],
                  wanted: Mapping[tuple[str, str, str], Collection[str]], *,
-                 tick: Tick | None = None) -> dict[tuple[str, str, str, str], KeptOutput]:
+                 tick: Tick | None = None) -> Kept:
     """The outputs of some items, read again from the runs under ``paths``: ``wanted`` maps
     (run id, task, variant) to the sample ids to keep (the ``run`` of their rows).
 
-    Only the files of the wanted runs and variants are read, and of them only an excerpt
-    (:func:`excerpt`) of each wanted output is kept, so the memory this takes grows with
-    ``wanted``, not with the runs: an ordinary read keeps no output at all.
+    Only the files of the wanted runs and variants are read, no row is made, and of each
+    wanted output only an excerpt (:func:`excerpt`) is kept, so the memory this takes grows
+    with ``wanted``, not with the runs (an ordinary read, :func:`read_rows`, keeps no output).
+    The files were validated by the read that scored them: here a sample whose id cannot be
+    read is passed over.
 
     Returns:
-        (run id, task, variant, sample id) → the kept output; an id the runs do not hold (or
-        whose run recorded no text) is absent or has ``text`` None.
+        (run id, task, variant, sample id) → the kept output; an id the runs do not hold is
+        absent, one whose run recorded no text has ``text`` None.
     """
     wanted = {key: frozenset(ids) for key, ids in wanted.items() if ids}
     runs = {run for run, _, _ in wanted}
-    shared = _Shared(wanted=wanted)
+    kept: Kept = {}
     for kind, path in discover(paths):
         if kind == "inspect" and str(path) in runs:
-            read_inspect_log(path, tick, shared=shared)
+            _inspect_outputs(path, wanted, kept, tick)
         elif kind == "lmeval-samples":
             match = _SAMPLES_RE.match(path.name)
             parsed = split_lmeval_task(match["task"]) if match else None
-            if parsed is not None and (lmeval_run_info(path).run_id, *parsed) in wanted:
-                read_lmeval_samples(path, tick, shared=shared)
-    return shared.kept
+            if parsed is None:
+                continue
+            key = (lmeval_run_info(path).run_id, *parsed)
+            ids = wanted.get(key)
+            if ids:
+                _lmeval_outputs(path, key, ids, kept, tick)
+    return kept
+
+
+def _keep(kept: Kept, key: tuple[str, str, str], sid: str, text: Any,
+          constraints: Any) -> None:
+    kept[(*key, sid)] = KeptOutput(excerpt(text) if isinstance(text, str) else None,
+                                   _constraint_texts(constraints))
+
+
+def _lmeval_outputs(path: Path, key: tuple[str, str, str], ids: Collection[str], kept: Kept,
+                    tick: Tick | None) -> None:
+    def make(line: int, record: dict[str, Any], sid: str) -> None:
+        if sid in ids:
+            doc = record.get("doc")
+            _keep(kept, key, sid, _lmeval_text(record),
+                  doc.get("constraints") if isinstance(doc, Mapping) else None)
+
+    _lmeval_docs(path, tick, make)
+
+
+def _inspect_outputs(path: Path, wanted: Mapping[tuple[str, str, str], Collection[str]],
+                     kept: Kept, tick: Tick | None) -> None:
+    header = _inspect_header(path)
+    task = normalise_task(str(header.eval.task))
+    run_id = str(path)
+    plain = wanted.get((run_id, task, "plain"), ())
+    constrained = wanted.get((run_id, task, "constrained"), ())
+    for sample in _inspect_samples(path, header, {"events", "store", "messages"}):
+        if tick is not None:
+            tick()
+        if sample.epoch != 1:
+            continue
+        try:
+            sid = sample_id(sample.id, path=path, field="samples.id")
+        except SustainInputError:
+            continue
+        if sid not in plain and sid not in constrained:
+            continue
+        score = (sample.scores or {}).get(SCORER)
+        meta = score.metadata if score is not None and isinstance(score.metadata, Mapping) \
+            else {}
+        if sid in plain:
+            _keep(kept, (run_id, task, "plain"), sid, meta.get("plain_output"), None)
+        if sid in constrained:
+            _keep(kept, (run_id, task, "constrained"), sid, meta.get("constrained_output"),
+                  meta.get("constraints"))
 
 
 def _missing_lmeval_files(shared: _Shared) -> list[str]:
