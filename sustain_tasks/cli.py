@@ -659,10 +659,17 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not reports:
         raise SustainInputError("nothing to score: no sustain task results in "
                                 + ", ".join(args.paths))
+    outputs = None
+    if args.html or (args.failures and args.format == "json"):
+        from sustain_tasks.report.listing import failure_outputs
+
+        # a second, bounded read: both outputs of the first failures of each report only
+        with Progress("reading failed outputs", enabled=_progress_enabled(args)) as progress:
+            outputs = failure_outputs(reports, args.paths, tick=progress.tick)
     if args.failures:
         from sustain_tasks.report.listing import render_failures
 
-        text = render_failures(reports, args.format)
+        text = render_failures(reports, args.format, outputs)
     elif args.leaderboard:
         text = render_leaderboards(reports, args.format)
     elif args.format in ("table", "md") and distinct_models(reports) > 1:
@@ -677,9 +684,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         write_plot(reports, args.plot)
         _note(f"plot written to {args.plot}")
     if args.html:
-        from sustain_tasks.report.html import write_html
+        from sustain_tasks.report.html import failure_cases, write_html
 
-        write_html(reports, args.html)
+        write_html(reports, args.html, failures=failure_cases(reports, outputs))
         _note(f"HTML report written to {args.html}")
     return EXIT_OK
 
@@ -880,8 +887,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "constraint category; .png, .svg or .pdf (needs the 'plot' extra)")
     p.add_argument("--html", default=None, metavar="FILE.html",
                    help="a self-contained HTML report (leaderboards, figure when matplotlib "
-                        "is installed, breakdowns, failures with the last line of both "
-                        "outputs)")
+                        "is installed, breakdowns, failures with both outputs side by side)")
     p.add_argument("--leaderboard", action="store_true",
                    help="print only the leaderboard of each benchmark (table or md); over "
                         "several models the leaderboards always come first")
@@ -892,7 +898,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "interference (default 2000)")
     p.add_argument("--failures", action="store_true",
                    help="list every constrained failure on S instead of the report: label, "
-                        "sample id, constraint kinds, the last line of both outputs")
+                        "sample id, constraint kinds, the last line of both outputs (with "
+                        "--format json also the constraints' texts and both outputs)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     _add_progress(p)
     p.set_defaults(handler=cmd_score)

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sustain_tasks.report.leaderboard import adjusted_interference_text
 from sustain_tasks.report.plot import require_matplotlib, write_plot
 from sustain_tasks.report.score import Breakdown, TaskReport
 from sustain_tasks.report.stats import Mean, Rate
@@ -97,9 +98,9 @@ def _main_rows(reports: Sequence[TaskReport]) -> tuple[list[str], list[list[str]
               "n", "plain acc", "constrained acc", "|S|", "SustainScore [95% CI]", "drop",
               "compliance", "loose", "McNemar p"]
     if retest:
-        header += ["retest", "adj. interference"]
+        header += ["retest", "adj. interference [95% CI]", "vs retest: McNemar p"]
     if placebo:
-        header += ["placebo"]
+        header += ["placebo", "vs placebo: McNemar p"]
     graded = any(r.graded for r in reports)
     if graded:
         header += ["plain F1", "constrained F1", "F1 on S"]
@@ -111,13 +112,20 @@ def _main_rows(reports: Sequence[TaskReport]) -> tuple[list[str], list[list[str]
                str(r.sustain.n), _ci(r.sustain), _num(r.drop), _ci(r.compliance),
                _num(r.compliance_loose.value), _p(r.mcnemar_p)]
         if retest:
-            row += [_ci(r.retest), _signed(r.adjusted_interference)]
+            row += [_ci(r.retest), adjusted_interference_text(r), _control_p(r, "retest")]
         if placebo:
-            row += [_ci(r.placebo)]
+            row += [_ci(r.placebo), _control_p(r, "placebo")]
         if graded:
             row += [_mean(r.plain_f1), _mean(r.constrained_f1), _mean(r.sustain_f1)]
         rows.append(row)
     return header, rows
+
+
+def _control_p(r: TaskReport, control: str) -> str:
+    """The exact McNemar p of constrained vs ``control`` on the items of S both ran
+    (``retest_mcnemar_p``, ``placebo_mcnemar_p``); ``-`` when none was paired."""
+    test = r.control_tests.get(control)
+    return _p(test.p) if test is not None and test.n_paired else "-"
 
 
 def _metadata_rows(name: str, groups: dict[str, TaskReport]

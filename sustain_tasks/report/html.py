@@ -4,10 +4,12 @@ script and no external resource.
 It holds the leaderboards, the model comparisons, the figure (an inline base64 PNG, when
 matplotlib is installed), every report's metrics and breakdowns (by constraint kind,
 category and item metadata), the failure counts per label, and a failure table with the
-last line of the plain and the constrained output side by side (the part of each output the
-report keeps: ``read_rows(..., last_lines=True)``). Every text that comes from a run (model names,
-ids, outputs) is HTML-escaped, and a Content-Security-Policy forbids scripts and any load
-from outside the file, so a model's output can never run or fetch anything. The page carries
+plain and the constrained output side by side, with the constraints' texts (the outputs
+:func:`~sustain_tasks.report.listing.failure_outputs` kept, each cut to its first and last
+characters; beyond the failures it keeps, the last line of each). Every text that comes
+from a run (model names, ids, outputs, constraint texts) is HTML-escaped, and a
+Content-Security-Policy forbids scripts and any load from outside the file, so a model's
+output can never run or fetch anything. The page carries
 no date and the PNG no metadata: the same reports give byte-identical HTML.
 """
 
@@ -36,12 +38,15 @@ from sustain_tasks.report.leaderboard import (
     leaderboard_rows,
     leaderboards,
 )
+from sustain_tasks.report.listing import OutputsByFailure
+from sustain_tasks.report.readers import EXCERPT_CHARS, MAX_KEPT_FAILURES, excerpt
 from sustain_tasks.report.score import TaskReport
 
 __all__ = ["OUTPUT_CHARS", "FailureCase", "failure_cases", "render_html", "write_html"]
 
-OUTPUT_CHARS = 1500
-"""The failure table shows at most the last this many characters of each output."""
+OUTPUT_CHARS = EXCERPT_CHARS
+"""The failure table shows at most this many characters of each output (its beginning and
+its end, :func:`~sustain_tasks.report.readers.excerpt`)."""
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
@@ -58,7 +63,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 img{max-width:100%;height:auto;border:1px solid #eee}
 table.failures td pre{white-space:pre-wrap;word-break:break-word;margin:0;max-height:18rem;
 overflow:auto;font-size:.8rem;background:#f7f7f7;padding:.3rem}
-table.failures td.out{width:40%}
+table.failures td.out{width:38%}
+table.failures ul.ctext{margin:.3rem 0 0;padding-left:1rem;font-size:.8rem;color:#444}
 """
 
 _CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
@@ -67,8 +73,9 @@ _CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
 
 @dataclass(frozen=True)
 class FailureCase:
-    """One constrained failure on S, for the failure table: what the two outputs ended on
-    (their last non-blank line, as the report keeps it)."""
+    """One constrained failure on S, for the failure table: both outputs (``whole``: as kept
+    by :func:`~sustain_tasks.report.listing.failure_outputs`; else their last non-blank line)
+    and the texts of the constraints the prompt carried."""
 
     model: str
     task: str
@@ -77,10 +84,15 @@ class FailureCase:
     kinds: tuple[str, ...]
     plain_output: str | None
     constrained_output: str | None
+    constraint_texts: tuple[str, ...] = ()
+    whole: bool = False
 
 
-def failure_cases(reports: Sequence[TaskReport]) -> list[FailureCase]:
-    """Every labelled failure of the reports, report by report in the plain run's order."""
+def failure_cases(reports: Sequence[TaskReport],
+                  outputs: OutputsByFailure | None = None) -> list[FailureCase]:
+    """Every labelled failure of the reports, report by report in the plain run's order, with
+    its kept ``outputs`` (:func:`~sustain_tasks.report.listing.failure_outputs`) when there
+    are, else the last lines the report keeps."""
     names = display_names(reports)
     cases = []
     for r in reports:
@@ -89,8 +101,16 @@ def failure_cases(reports: Sequence[TaskReport]) -> list[FailureCase]:
             continue
         name = names[id(r)]
         for f in failures.items:
-            cases.append(FailureCase(name, r.task, f.sample_id, f.label, tuple(f.kinds),
-                                     f.plain_last_line, f.constrained_last_line))
+            kept = outputs.get((id(r), f.sample_id)) if outputs is not None else None
+            if kept is None:
+                cases.append(FailureCase(name, r.task, f.sample_id, f.label, tuple(f.kinds),
+                                         f.plain_last_line, f.constrained_last_line))
+            else:
+                cases.append(FailureCase(
+                    name, r.task, f.sample_id, f.label, tuple(f.kinds),
+                    kept.plain.text if kept.plain else None,
+                    kept.constrained.text if kept.constrained else None,
+                    kept.constraint_texts, whole=True))
     return cases
 
 
@@ -172,27 +192,25 @@ def _control_tests(r: TaskReport) -> str:
                    "constrained right, control wrong", "exact McNemar p"], rows)
 
 
-def _tail(text: str | None) -> str:
-    if text is None:
-        return "(not recorded)"
-    if len(text) <= OUTPUT_CHARS:
-        return text
-    return f"[... first {len(text) - OUTPUT_CHARS} characters not shown]\n" + \
-        text[-OUTPUT_CHARS:]
+def _shown(text: str | None) -> str:
+    return "(not recorded)" if text is None else excerpt(text, OUTPUT_CHARS)
 
 
 def _failure_table(cases: Sequence[FailureCase]) -> str:
     out = ['<div class="scroll"><table class="failures"><thead><tr><th>model</th>'
-           "<th>task</th><th>id</th><th>label</th><th>constraint kinds</th>"
-           "<th>plain output (correct): last line</th>"
-           "<th>constrained output (wrong): last line</th></tr></thead>"
+           "<th>task</th><th>id</th><th>label</th><th>constraints</th>"
+           "<th>plain output (correct)</th><th>constrained output (wrong)</th></tr></thead>"
            "<tbody>"]
     for c in cases:
+        texts = "".join(f"<li>{_e(t)}</li>" for t in c.constraint_texts)
+        constraints = _e(", ".join(c.kinds)) + (f'<ul class="ctext">{texts}</ul>' if texts
+                                                else "")
+        part = "" if c.whole else '<span class="note">last line:</span>'
         out.append(
             f"<tr><td>{_e(c.model)}</td><td>{_e(c.task)}</td><td>{_e(c.sample_id)}</td>"
-            f"<td>{_e(c.label)}</td><td>{_e(', '.join(c.kinds))}</td>"
-            f'<td class="out"><pre>{_e(_tail(c.plain_output))}</pre></td>'
-            f'<td class="out"><pre>{_e(_tail(c.constrained_output))}</pre></td></tr>')
+            f"<td>{_e(c.label)}</td><td>{constraints}</td>"
+            f'<td class="out">{part}<pre>{_e(_shown(c.plain_output))}</pre></td>'
+            f'<td class="out">{part}<pre>{_e(_shown(c.constrained_output))}</pre></td></tr>')
     out.append("</tbody></table></div>")
     return "".join(out)
 
@@ -280,10 +298,14 @@ def render_html(reports: Sequence[TaskReport], *, png: bytes | None = None,
     body.append("<h2 id=\"failures\">Failures</h2>")
     if failures:
         body.append(f"<p class=\"note\">{len(failures)} constrained failure(s) on S, "
-                    "each with the last non-blank line of its plain (correct) and constrained "
-                    f"(wrong) output, side by side (up to {OUTPUT_CHARS} characters, longer "
-                    "ones: their end). The labels, first match wins: "
-                    + ", ".join(FAILURE_LABELS) + ".</p>")
+                    "each with its plain (correct) and constrained (wrong) output side by "
+                    f"side (up to {OUTPUT_CHARS} characters each: a longer output shows its "
+                    "beginning and its end), and the constraints its prompt carried. "
+                    + ("" if all(c.whole for c in failures) else
+                       f"Where the outputs were not kept (beyond the first {MAX_KEPT_FAILURES} "
+                       "failures of a report, or when only the reports were given), only "
+                       "their last line is shown. ")
+                    + "The labels, first match wins: " + ", ".join(FAILURE_LABELS) + ".</p>")
         body.append(_failure_table(failures))
     else:
         body.append("<p class=\"note\">No failure to list.</p>")

@@ -66,6 +66,11 @@ class Board:
         return any(e.report.retest.n for e in self.entries)
 
     @property
+    def graded(self) -> bool:
+        """True when some row has graded scores (HotpotQA's token F1)."""
+        return any(e.report.graded for e in self.entries)
+
+    @property
     def mixed_modes(self) -> bool:
         """True when the rows come from runs of different modes (self, reference): their
         constraints were chosen differently, so the table says each row's mode."""
@@ -201,6 +206,8 @@ def leaderboard_rows(board: Board) -> tuple[list[str], list[list[str]]]:
               "SustainScore [95% CI]", "compliance"]
     if board.controls:
         header.append("adj. interference")
+    if board.graded:
+        header += ["plain F1", "constrained F1", "F1 on S"]
     if board.compared:
         header.append("vs next [95% CI]")
     rows = []
@@ -211,6 +218,9 @@ def leaderboard_rows(board: Board) -> tuple[list[str], list[list[str]]]:
                _num(r.compliance.value)]
         if board.controls:
             row.append(adjusted_interference_text(r))
+        if board.graded:
+            row += [_num(r.plain_f1.value), _num(r.constrained_f1.value),
+                    _num(r.sustain_f1.value)]
         if board.compared:
             row.append(_difference(e.vs_next))
         rows.append(row)

@@ -72,7 +72,10 @@ from sustain_tasks.records import (
 
 __all__ = [
     "ALLOW_INCOMPLETE_FLAG",
+    "EXCERPT_CHARS",
+    "MAX_KEPT_FAILURES",
     "FileKind",
+    "KeptOutput",
     "LmEvalRun",
     "Protocol",
     "ReadResult",
@@ -81,11 +84,13 @@ __all__ = [
     "Scalar",
     "classify",
     "discover",
+    "excerpt",
     "kinds_label",
     "lmeval_run_info",
     "metadata_breakdowns",
     "read_inspect_log",
     "read_lmeval_samples",
+    "read_outputs",
     "read_plain_outputs",
     "read_rows",
     "recording_of",
@@ -283,6 +288,38 @@ def metadata_breakdowns(task: str) -> tuple[str, ...]:
     if task not in BENCHMARKS:
         return ()
     return get_benchmark(task).breakdowns
+
+
+EXCERPT_CHARS = 2000
+"""An output kept for a failure table keeps at most this many characters: its first and
+last ``EXCERPT_CHARS // 2``, joined by a line saying how many were left out."""
+
+
+def excerpt(text: str, chars: int = EXCERPT_CHARS) -> str:
+    """``text`` when it has at most ``chars`` characters, else its beginning and its end with
+    ``… N characters omitted …`` between them."""
+    if len(text) <= chars:
+        return text
+    head = chars // 2
+    tail = chars - head
+    return (f"{text[:head]}\n… {len(text) - head - tail} characters omitted …\n"
+            f"{text[len(text) - tail:]}")
+
+
+@dataclass(frozen=True)
+class KeptOutput:
+    """An output kept by :func:`read_outputs`: its excerpt (None when the run recorded no
+    text) and the texts of the constraints its prompt carried (empty for a plain prompt)."""
+
+    text: str | None
+    constraints: tuple[str, ...] = ()
+
+
+def _constraint_texts(records: Any) -> tuple[str, ...]:
+    if not isinstance(records, list):
+        return ()
+    return tuple(excerpt(r["text"], EXCERPT_CHARS // 4) for r in records
+                 if isinstance(r, Mapping) and isinstance(r.get("text"), str))
 
 
 _NO_METADATA: Mapping[str, Scalar] = MappingProxyType({})
@@ -974,12 +1011,17 @@ _INCOMPLETE_USE = ("it is scored only when no complete run of the same model, ta
                    "protocol is found")
 
 
-def _lmeval_last_line(record: Mapping[str, Any]) -> str | None:
-    """The last line of a samples line's raw output (``resps[0][0]``), if it has one."""
+def _lmeval_text(record: Mapping[str, Any]) -> str | None:
+    """A samples line's raw output (``resps[0][0]``), if it has one."""
     resps = record.get("resps")
     first = resps[0] if isinstance(resps, list) and resps else None
     text = first[0] if isinstance(first, list) and first else first
-    return last_line(text) if isinstance(text, str) else None
+    return text if isinstance(text, str) else None
+
+
+def _lmeval_last_line(record: Mapping[str, Any]) -> str | None:
+    """The last line of a samples line's raw output (``resps[0][0]``), if it has one."""
+    return last_line(_lmeval_text(record))
 
 
 def _lmeval_run_info(run: LmEvalRun, bench: str) -> RunInfo:
@@ -1406,6 +1448,93 @@ def read_rows(paths: Sequence[str | Path], *, tick: Tick | None = None,
     if not result.rows:
         result.warnings.append("no sustain results found in " + ", ".join(map(str, paths)))
     return result
+
+
+MAX_KEPT_FAILURES = 200
+"""The failure rows whose outputs :func:`read_outputs` callers keep, at most, per report
+(model, task and protocol)."""
+
+
+Kept = dict[tuple[str, str, str, str], KeptOutput]
+
+
+def read_outputs(paths: Sequence[str | Path],
+                 wanted: Mapping[tuple[str, str, str], Collection[str]], *,
+                 tick: Tick | None = None) -> Kept:
+    """The outputs of some items, read again from the runs under ``paths``: ``wanted`` maps
+    (run id, task, variant) to the sample ids to keep (the ``run`` of their rows).
+
+    Only the files of the wanted runs and variants are read, no row is made, and of each
+    wanted output only an excerpt (:func:`excerpt`) is kept, so the memory this takes grows
+    with ``wanted``, not with the runs (an ordinary read, :func:`read_rows`, keeps no output).
+    The files were validated by the read that scored them: here a sample whose id cannot be
+    read is passed over.
+
+    Returns:
+        (run id, task, variant, sample id) → the kept output; an id the runs do not hold is
+        absent, one whose run recorded no text has ``text`` None.
+    """
+    wanted = {key: frozenset(ids) for key, ids in wanted.items() if ids}
+    runs = {run for run, _, _ in wanted}
+    kept: Kept = {}
+    for kind, path in discover(paths):
+        if kind == "inspect" and str(path) in runs:
+            _inspect_outputs(path, wanted, kept, tick)
+        elif kind == "lmeval-samples":
+            match = _SAMPLES_RE.match(path.name)
+            parsed = split_lmeval_task(match["task"]) if match else None
+            if parsed is None:
+                continue
+            key = (lmeval_run_info(path).run_id, *parsed)
+            ids = wanted.get(key)
+            if ids:
+                _lmeval_outputs(path, key, ids, kept, tick)
+    return kept
+
+
+def _keep(kept: Kept, key: tuple[str, str, str], sid: str, text: Any,
+          constraints: Any) -> None:
+    kept[(*key, sid)] = KeptOutput(excerpt(text) if isinstance(text, str) else None,
+                                   _constraint_texts(constraints))
+
+
+def _lmeval_outputs(path: Path, key: tuple[str, str, str], ids: Collection[str], kept: Kept,
+                    tick: Tick | None) -> None:
+    def make(line: int, record: dict[str, Any], sid: str) -> None:
+        if sid in ids:
+            doc = record.get("doc")
+            _keep(kept, key, sid, _lmeval_text(record),
+                  doc.get("constraints") if isinstance(doc, Mapping) else None)
+
+    _lmeval_docs(path, tick, make)
+
+
+def _inspect_outputs(path: Path, wanted: Mapping[tuple[str, str, str], Collection[str]],
+                     kept: Kept, tick: Tick | None) -> None:
+    header = _inspect_header(path)
+    task = normalise_task(str(header.eval.task))
+    run_id = str(path)
+    plain = wanted.get((run_id, task, "plain"), ())
+    constrained = wanted.get((run_id, task, "constrained"), ())
+    for sample in _inspect_samples(path, header, {"events", "store", "messages"}):
+        if tick is not None:
+            tick()
+        if sample.epoch != 1:
+            continue
+        try:
+            sid = sample_id(sample.id, path=path, field="samples.id")
+        except SustainInputError:
+            continue
+        if sid not in plain and sid not in constrained:
+            continue
+        score = (sample.scores or {}).get(SCORER)
+        meta = score.metadata if score is not None and isinstance(score.metadata, Mapping) \
+            else {}
+        if sid in plain:
+            _keep(kept, (run_id, task, "plain"), sid, meta.get("plain_output"), None)
+        if sid in constrained:
+            _keep(kept, (run_id, task, "constrained"), sid, meta.get("constrained_output"),
+                  meta.get("constraints"))
 
 
 def _missing_lmeval_files(shared: _Shared) -> list[str]:

@@ -157,3 +157,28 @@ def test_reference_mode_keeps_plain_vs_constrained_mcnemar() -> None:
     assert d["mcnemar_p"] == mcnemar_exact(3, 1)
     assert d["retest_mcnemar_p"] is None
     assert d["adjusted_interference_ci_low"] is None
+
+
+def test_text_and_markdown_show_the_control_tests() -> None:
+    # S = 0..19, constrained keeps the even items; retest keeps all; placebo keeps 0..14
+    kept = [i % 2 == 0 for i in range(20)]
+    retest = control_run("retest", [True] * 20, dict.fromkeys(range(20), True))
+    placebo = control_run("placebo", [True] * 20, {i: i < 15 for i in range(20)})
+    [report] = score_rows(self_run(kept) + retest + placebo, n_boot=300)
+    d = report.to_dict()
+    assert d["retest_mcnemar_p"] == mcnemar_exact(10, 0)
+    assert d["placebo_mcnemar_p"] == mcnemar_exact(7, 2)  # odd < 15; even >= 15
+    ci = f"[{d['adjusted_interference_ci_low']:+.3f}, {d['adjusted_interference_ci_high']:+.3f}]"
+    for fmt in ("table", "md"):
+        text = render([report], fmt)
+        head = text.splitlines()[0]
+        assert "vs retest: McNemar p" in head
+        assert "vs placebo: McNemar p" in head
+        assert "adj. interference [95% CI]" in head
+        assert f"{d['adjusted_interference']:+.3f} {ci}" in text
+        assert " 0.002 " in text or "| 0.002 |" in text  # 2 / 2**10
+        assert f"{d['placebo_mcnemar_p']:.3f}" in text
+    # without a control, no such column
+    [alone] = score_rows(self_run(kept))
+    assert "McNemar p" in render([alone], "md")
+    assert "vs retest" not in render([alone], "md")

@@ -141,7 +141,10 @@ def test_failures_listing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert records[1]["plain_last_line"] == "#### 1"
     assert set(records[0]) == {"model", "task", "mode", "protocol", "id", "label",
                                "constraint_kinds", "plain_last_line",
-                               "constrained_last_line"}
+                               "constrained_last_line", "constraint_texts", "plain_output",
+                               "constrained_output"}
+    assert records[1]["constrained_output"].splitlines()[-1] == "answer 3"
+    assert records[1]["plain_output"].splitlines()[-1] == "#### 1"
     assert main(["score", str(root / "self.eval"), "--failures"]) == 0
     table = capsys.readouterr().out
     assert "no_answer" in table

@@ -17,7 +17,7 @@ from sustain_tasks.cli import main
 from sustain_tasks.report.html import OUTPUT_CHARS, FailureCase, render_html, write_html
 from sustain_tasks.report.leaderboard import leaderboards
 from sustain_tasks.report.score import compare_models, score_rows
-from tests.report.builders import sample_value, write_inspect_log
+from tests.report.builders import lm_line, sample_value, write_inspect_log, write_lmeval_run
 from tests.report.many_models import many_model_rows
 
 HOSTILE = '<script>document.title="pwned"</script><img src=x onerror="alert(1)"> & "q"'
@@ -68,8 +68,8 @@ def test_self_contained_and_escaped() -> None:
     assert "default-src 'none'" in page
     assert HOSTILE not in page
     assert "&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt;" in page
-    # a long output keeps its end, and says what was cut
-    assert "[... first 253 characters not shown]" in page
+    # a long output keeps its beginning and its end, and says how much was cut
+    assert "\n… 253 characters omitted …\n" in page
     assert "xEND</pre>" in page
     assert "(not recorded)" in page
 
@@ -213,3 +213,115 @@ def test_control_tests_are_shown_per_report() -> None:
                f'<td class="num">{discordant["control_only"]}</td>'
                f'<td class="num">{discordant["constrained_only"]}</td>')
         assert row in page
+
+
+# -- both outputs side by side -------------------------------------------------------------
+
+def _hostile_logs(tmp_path: Path, n: int = 4) -> list[Path]:
+    """Two models whose constrained outputs fail on items 1..n-1, one of them hostile."""
+    logs = []
+    for model in ("provider/a", "provider/b"):
+        samples = [{"id": i, "value": sample_value(1.0, 1.0 if i == 0 else 0.0, compliant=1.0),
+                    "kinds": ["lexical:no_commas"],
+                    "score_metadata": {"constraints": [
+                        {"kind": "lexical:no_commas", "params": {},
+                         "text": f"Do not use commas <b>{i}</b>."}]},
+                    "plain_output": f"plain reasoning {model} {i}\nline two\n#### {i}",
+                    "constrained_output": (HOSTILE if i == 1 else
+                                           f"constrained start {model} {i}\nwrong end {i}")}
+                   for i in range(n)]
+        logs.append(write_inspect_log(tmp_path / f"{model.split('/')[1]}.eval", samples,
+                                      model=model))
+    return logs
+
+
+def test_cli_html_shows_both_whole_outputs_escaped(tmp_path: Path) -> None:
+    logs = _hostile_logs(tmp_path)
+    out = tmp_path / "report.html"
+    assert main(["score", *map(str, logs), "--html", str(out), "--no-progress"]) == 0
+    page = out.read_text(encoding="utf-8")
+    for model in ("provider/a", "provider/b"):
+        # every line of both outputs, not only the last one
+        assert f"<pre>plain reasoning {model} 2\nline two\n#### 2</pre>" in page
+        assert f"<pre>constrained start {model} 3\nwrong end 3</pre>" in page
+    assert HOSTILE not in page
+    assert "&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt;" in page
+    assert "<li>Do not use commas &lt;b&gt;2&lt;/b&gt;.</li>" in page
+    assert "last line:" not in page
+    assert page.count('<td class="out">') == 2 * 2 * 3
+    again = tmp_path / "again.html"
+    assert main(["score", *map(str, logs), "--html", str(again), "--no-progress"]) == 0
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_failures_json_carries_both_outputs(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    logs = _hostile_logs(tmp_path)
+    assert main(["score", *map(str, logs), "--failures", "--format", "json",
+                 "--no-progress"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(records) == 6
+    first = records[0]
+    assert first["plain_output"] == "plain reasoning provider/a 1\nline two\n#### 1"
+    assert first["constrained_output"] == HOSTILE
+    assert first["constraint_texts"] == ["Do not use commas <b>1</b>."]
+    assert first["constrained_last_line"] == HOSTILE
+    # the other formats keep their columns
+    assert main(["score", *map(str, logs), "--failures", "--format", "csv",
+                 "--no-progress"]) == 0
+    assert "plain_output" not in capsys.readouterr().out
+
+
+def test_kept_outputs_are_bounded(tmp_path: Path) -> None:
+    from sustain_tasks.report.listing import failure_outputs
+    from sustain_tasks.report.readers import EXCERPT_CHARS, excerpt, read_rows
+
+    long_text = "A" * 5000 + "MIDDLE" + "Z" * 5000
+    cut = excerpt(long_text)
+    assert cut.startswith("A" * (EXCERPT_CHARS // 2) + "\n… ")
+    assert cut.endswith("…\n" + "Z" * (EXCERPT_CHARS // 2))
+    assert f"… {len(long_text) - EXCERPT_CHARS} characters omitted …" in cut
+    assert "MIDDLE" not in cut
+    assert excerpt("short") == "short"
+
+    plain = [lm_line(i, str(i), acc=1.0, output=f"plain {i}\n" + long_text) for i in range(8)]
+    wrong = [lm_line(i, str(i), acc=0.0, output=f"wrong {i}", constraints=["lexical:no_commas"],
+                     compliance=1.0) for i in range(8)]
+    lines = {"sustain_gsm8k_plain": plain, "sustain_gsm8k_constrained": wrong}
+    folder = write_lmeval_run(tmp_path / "run", lines)
+    reports = score_rows(read_rows([folder], last_lines=True).rows)
+    assert len(reports) == 1
+    assert len(reports[0].failures.items) == 8
+    kept = failure_outputs(reports, [folder], limit=3)
+    assert sorted(sid for _, sid in kept) == ["0", "1", "2"]  # the first 3 failures only
+    one = kept[(id(reports[0]), "1")]
+    assert one.plain is not None
+    assert one.constrained is not None
+    assert one.plain.text == excerpt(f"plain 1\n{long_text}")
+    assert len(one.plain.text) < EXCERPT_CHARS + 60
+    assert one.constrained.text == "wrong 1"
+    assert one.constraint_texts == ("lexical:no_commas",)
+    cases = __import__("sustain_tasks.report.html", fromlist=["failure_cases"]) \
+        .failure_cases(reports, kept)
+    assert [c.whole for c in cases] == [True] * 3 + [False] * 5
+    page = render_html(reports, png=None, failures=cases)
+    assert "only their last line is shown" in page
+    assert page.count("characters omitted") == 3
+
+
+def test_a_headless_browser_shows_both_outputs_and_runs_none(browser: str,
+                                                              tmp_path: Path) -> None:
+    logs = _hostile_logs(tmp_path)
+    page = tmp_path / "report.html"
+    assert main(["score", *map(str, logs), "--html", str(page), "--no-progress"]) == 0
+    done = _run_browser(browser, tmp_path, "--dump-dom", page.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    assert "<title>SustainScore report</title>" in dom  # the output's script never ran
+    assert "&lt;script&gt;document.title=\"pwned\"&lt;/script&gt;" in dom
+    assert "<script>document" not in dom
+    assert "<pre>plain reasoning provider/b 3\nline two\n#### 3</pre>" in dom
+    assert "<pre>constrained start provider/b 3\nwrong end 3</pre>" in dom
+    assert "Do not use commas &lt;b&gt;3&lt;/b&gt;." in dom

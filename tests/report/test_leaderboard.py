@@ -200,3 +200,24 @@ def test_a_board_of_several_modes_says_each_rows_mode() -> None:
     assert [row[:3] for row in table] == [["1", "a", "self"], ["2", "b", "reference"]]
     [single] = leaderboards(score_rows(_model("a", 7, 8) + _model("b", 5, 8)))
     assert "mode" not in leaderboard_rows(single)[0]
+
+
+def test_graded_task_leaderboard_has_f1_columns() -> None:
+    from dataclasses import replace
+
+    rows = []
+    for model, f1 in (("org/x", 0.8), ("org/y", 0.6)):
+        for row in _model(model, 6, 8, task="hotpotqa"):
+            graded = f1 if row.correct else f1 / 4
+            rows.append(replace(row, f1=graded))
+    reports = score_rows(rows + _model("org/z", 5, 8))  # gsm8k: not graded
+    boards = {b.task: b for b in leaderboards(reports)}
+    header, cells = leaderboard_rows(boards["hotpotqa"])
+    assert header[-3:] == ["plain F1", "constrained F1", "F1 on S"]
+    by_model = {c[1]: c for c in cells}
+    x = next(r for r in reports if r.model == "org/x")
+    assert by_model["org/x"][-3:] == [f"{x.plain_f1.value:.3f}", f"{x.constrained_f1.value:.3f}",
+                                      f"{x.sustain_f1.value:.3f}"]
+    assert x.sustain_f1.value == pytest.approx((6 * 0.8 + 2 * 0.2) / 8)
+    assert "plain F1" not in leaderboard_rows(boards["gsm8k"])[0]
+    assert "| plain F1 | constrained F1 | F1 on S |" in render_leaderboards(reports, "md")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,7 @@ def test_readme_shows_the_leaderboard_of_the_replayed_runs(
     assert difference["ci_low"] < 0 < difference["ci_high"]
     assert f"difference ({difference['difference']:+.3f})" in text
 
-    # the same runs as an HTML page: the failures with both outputs' last lines
+    # the same runs as an HTML page: the failures with both outputs side by side
     page = tmp_path / "report.html"
     assert main(["score", str(logs), "--compare", "--html", str(page), "--format", "json",
                  "--out", str(tmp_path / "report.jsonl"), "--no-progress"]) == 0
@@ -92,6 +93,13 @@ def test_readme_shows_the_leaderboard_of_the_replayed_runs(
     n_failures = sum(r["failures"]["n_failures"] for r in reports.values())
     assert f"{n_failures} constrained failure(s) on S" in html
     # model-a's item 5: right with the plain prompt, a slip under the constraint
-    assert ('<td>5</td><td>wrong_while_compliant</td><td>content:reasoning_steps</td>'
-            '<td class="out"><pre>#### 64</pre></td><td class="out"><pre>#### 129</pre>'
-            in html)
+    recorded = {(r["id"], r["variant"]): r["output"] for r in map(
+        json.loads, (REPO / "examples/gsm8k-replay/model-a.jsonl").read_text(
+            encoding="utf-8").splitlines())}
+    plain, constrained = recorded[("5", "plain")], recorded[("5", "constrained")]
+    assert plain.endswith("\n#### 64")
+    assert constrained.endswith("\n#### 129")
+    assert ('<td>5</td><td>wrong_while_compliant</td><td>content:reasoning_steps'
+            '<ul class="ctext">' in html)
+    assert (f'<td class="out"><pre>{escape(plain)}</pre></td>'
+            f'<td class="out"><pre>{escape(constrained)}</pre></td>' in html)
