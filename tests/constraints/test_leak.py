@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -9,8 +10,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from sustain_tasks.benchmarks import BENCHMARKS, get_benchmark
 from sustain_tasks.constraints.extract import MAX_CANDIDATES_PER_KIND
@@ -363,26 +362,32 @@ def test_same_verdicts_as_before_on_every_reference(data_dir: Path) -> None:
     _assert_same_verdicts(_texts_and_answers(data_dir, limit=None))
 
 
-_PIECES = st.sampled_from([
+_PIECES = (
     "one", "Twenty", "five", "hundred", "and", "thousand", "dozen", "half", "a", "an", "the",
     "The", "Paris", "France", "hours", "Americans", "classes", "answer", "Zürich", "Zurich",
     "Cafe\u0301", "ﬁve", "ＫＭ", "\u212a", "İstanbul", "7", "18", "1,200", "1200.00", "$5", "−3",
     "-3", "50%", "0.5", ".50", "12.", "3,00", "\\frac{14}{3}", "\\text{Evelyn}", "\\pi",
-    "{", "}", "$", ",", ".", "-", "'", '"', "(", ")", "#### 42", "\n", " ", "  ", "\t",
-])
-_TEXTS = st.lists(_PIECES, max_size=12).map(" ".join) | st.lists(_PIECES, max_size=8).map("".join)
+    "{", "}", "$", ",", ".", "-", "'", '"', "(", ")", "#### 42", "\n", " ", "  ", "\t", "",
+)
 
 
-@settings(max_examples=400, deadline=None)
-@given(text=_TEXTS | st.text(max_size=40), answers=st.lists(_TEXTS | st.text(max_size=12),
-                                                             max_size=3))
-def test_same_verdicts_as_before_on_generated_texts(text: str, answers: list[str]) -> None:
-    for _ in range(2):
-        assert leaks_answer(text, answers) == _old_leaks_answer(text, answers)
-    assert numbers_in(text) == _old_numbers_in(text)
-    assert names_a_number(text) == _old_names_a_number(text)
-    for answer in answers:
-        assert salient_tokens(answer) == _old_salient_tokens(answer)
+def _generated_text(rng: random.Random, most: int) -> str:
+    pieces = rng.choices(_PIECES, k=rng.randint(0, most))
+    return (" " if rng.random() < 0.6 else "").join(pieces)
+
+
+def test_same_verdicts_as_before_on_generated_texts() -> None:
+    rng = random.Random(20261206)
+    for _ in range(3000):
+        text = _generated_text(rng, 12)
+        answers = [_generated_text(rng, 4) for _ in range(rng.randint(0, 3))]
+        for _ in range(2):
+            assert leaks_answer(text, answers) == _old_leaks_answer(text, answers), (text,
+                                                                                     answers)
+        assert numbers_in(text) == _old_numbers_in(text), text
+        assert names_a_number(text) == _old_names_a_number(text), text
+        for answer in answers:
+            assert salient_tokens(answer) == _old_salient_tokens(answer), answer
 
 
 def test_long_texts_are_judged_without_being_remembered() -> None:
