@@ -11,9 +11,11 @@ Every rule that makes the number honest is enforced here and nowhere else:
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sustain_tasks.constraints.base import Constraint, SourceContext
 from sustain_tasks.constraints.conflicts import conflicts
@@ -114,7 +116,7 @@ def extract_constraints(
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
         raise SustainInputError(f"k must be an integer from 1 to {MAX_K}, got {k!r}", field="k")
     registry = all_kinds()
-    selected = resolve_kinds(kinds, default=default_kinds)
+    selected = _selected_kinds(kinds, default_kinds, registry)
     if not source or source.isspace():  # a blank output offers nothing to extract
         return []
     pool: list[Constraint] = []
@@ -128,6 +130,24 @@ def extract_constraints(
             if found is not None:
                 pool.append(found)
     return _compose(pool, k, ctx)
+
+
+def _selected_kinds(kinds: str | Iterable[str] | None, default_kinds: Sequence[str],
+                    registry: dict[str, type[Constraint]]) -> tuple[str, ...]:
+    """``resolve_kinds(kinds, default=default_kinds)``, remembered for the registry as it is
+    (every sample of a run resolves the same selection)."""
+    spec: Any = kinds if kinds is None or isinstance(kinds, str) else tuple(kinds)
+    try:
+        return _resolve_kinds_cached(spec, tuple(default_kinds), tuple(registry.items()))
+    except TypeError:  # an unhashable selection: resolved afresh
+        return tuple(resolve_kinds(spec, default=default_kinds))
+
+
+@functools.lru_cache(maxsize=256)
+def _resolve_kinds_cached(spec: Any, default_kinds: tuple[str, ...],
+                          registry: tuple[tuple[str, type[Constraint]], ...]) -> tuple[str, ...]:
+    del registry  # part of the key only: a newly registered kind changes the answer
+    return tuple(resolve_kinds(spec, default=default_kinds))
 
 
 def validate_set(constraints: Sequence[Constraint]) -> str | None:
