@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import typing
 from collections.abc import Iterable, Mapping
@@ -131,6 +132,14 @@ def resolve_kinds(spec: str | Iterable[str] | None, *, default: Iterable[str] = 
     return sorted(chosen)
 
 
+@functools.cache
+def _signature(
+        cls: type[Constraint]) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """A kind's parameter types and dataclass fields (resolved once per class: resolving the
+    annotations costs more than building the constraint)."""
+    return typing.get_type_hints(cls), {f.name: f for f in dataclasses.fields(cls)}
+
+
 def constraint_from_record(
     record: Any, *, path: str | Path | None = None, line: int | None = None,
     field: str = "constraints",
@@ -152,8 +161,7 @@ def constraint_from_record(
     if not isinstance(params, Mapping):
         raise SustainInputError("must be an object", path=path, line=line,
                                 field=f"{field}.params")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints, fields = _signature(cls)
     unknown = sorted(set(params) - set(fields))
     if unknown:
         raise SustainInputError(f"unknown parameter(s) {unknown} for {kind}", path=path,
