@@ -71,6 +71,7 @@ __all__ = [
     "normalize_phrase",
     "paragraphs",
     "per_text",
+    "phrase_regex",
     "pieces",
     "sentences",
     "shared_analysis",
@@ -669,6 +670,15 @@ def _boundaries_regex(key: str) -> regex.Pattern[str]:
     """A pattern for ``key`` between word boundaries, for the rare word with inner punctuation
     that occurs very often inside longer words (compiled once per such word)."""
     return regex.compile(rf"(?<!{_SPACED}){regex.escape(key)}(?!{_SPACED})", regex.V1)
+
+
+@functools.lru_cache(maxsize=256)
+def phrase_regex(phrase: str) -> regex.Pattern[str]:
+    """A pattern for ``phrase`` as whole words, to search in :func:`fold_case` text: its words
+    case-folded, any whitespace between them, and the word boundaries of :func:`has_word` at
+    both ends (so a one-word phrase matches exactly where :func:`has_word` finds the word)."""
+    body = r"\s+".join(regex.escape(fold_case(part)) for part in phrase.split())
+    return regex.compile(rf"(?<!{_SPACED}){body}(?!{_SPACED})", regex.V1)
 
 
 def whole_word_test(texts: Iterable[str]) -> Callable[[str], bool]:

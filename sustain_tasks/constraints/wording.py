@@ -36,7 +36,13 @@ from sustain_tasks.constraints.length import (
 )
 from sustain_tasks.constraints.lexical import without_math
 from sustain_tasks.constraints.registry import register
-from sustain_tasks.constraints.text import STOPWORDS, per_text, strip_latex_commands
+from sustain_tasks.constraints.text import (
+    STOPWORDS,
+    fold_case,
+    per_text,
+    phrase_regex,
+    strip_latex_commands,
+)
 
 __all__ = [
     "LANGUAGES",
@@ -103,11 +109,6 @@ def _keyword(value: str, name: str) -> None:
 
 
 @functools.lru_cache(maxsize=256)
-def _keyword_re(keyword: str) -> re.Pattern[str]:
-    body = r"\s+".join(re.escape(part) for part in keyword.split())
-    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
-
-
 @per_text
 def _plain(text: str) -> str:
     """``text`` without LaTeX command names (keywords are looked for here)."""
@@ -116,12 +117,18 @@ def _plain(text: str) -> str:
 
 def has_keyword(text: str, keyword: str) -> bool:
     """Whether ``keyword`` occurs in ``text`` as a whole word or phrase, ignoring case."""
-    return _keyword_re(keyword).search(_plain(text)) is not None
+    return phrase_regex(keyword).search(_folded_plain(text)) is not None
 
 
 def count_keyword(text: str, keyword: str) -> int:
     """How often ``keyword`` occurs in ``text`` as a whole word or phrase, ignoring case."""
-    return sum(1 for _ in _keyword_re(keyword).finditer(_plain(text)))
+    return sum(1 for _ in phrase_regex(keyword).finditer(_folded_plain(text)))
+
+
+@per_text
+def _folded_plain(text: str) -> str:
+    """:func:`_plain` case-folded as :func:`has_word` folds (keywords are matched alike)."""
+    return fold_case(_plain(text))
 
 
 @per_text

@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -83,6 +84,24 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
+@functools.cache
+def _text_tools() -> tuple[str, ...]:
+    """The versions outside the package that decide how texts are read (Unicode tables of
+    Python and of ``regex``, language identification): a change rebuilds the documents."""
+    import unicodedata
+    from importlib.metadata import PackageNotFoundError, version
+
+    import regex
+
+    tools = [f"python {sys.version_info[0]}.{sys.version_info[1]}",
+             f"unicodedata {unicodedata.unidata_version}", f"regex {regex.__version__}"]
+    try:
+        tools.append(f"langdetect {version('langdetect')}")
+    except PackageNotFoundError:
+        tools.append("langdetect none")
+    return tuple(tools)
+
+
 def _items_digest(items: Sequence[Item]) -> str:
     digest = hashlib.sha256()
     for item in items:
@@ -97,8 +116,8 @@ def entry_key(task: str, items: Sequence[Item], *, k: int,
     """The key of the documents of ``task`` built from ``items`` with these arguments."""
     kinds_key = kinds if kinds is None or isinstance(kinds, str) else list(kinds)
     parts = json.dumps({"format": _FORMAT, "task": task, "k": k, "kinds": kinds_key,
-                        "seed": seed, "items": _items_digest(items), "code": code_digest()},
-                       sort_keys=True)
+                        "seed": seed, "items": _items_digest(items), "code": code_digest(),
+                        "text": _text_tools()}, sort_keys=True)
     return hashlib.sha256(parts.encode("utf-8")).hexdigest()
 
 
@@ -130,7 +149,9 @@ def _write(folder: Path, path: Path, docs: Docs) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-    except (OSError, UnicodeEncodeError) as exc:
+    except (OSError, UnicodeEncodeError, TypeError, ValueError) as exc:
+        # a cache that cannot be written (or items that cannot be stored as JSON) only costs
+        # the rebuild next time
         logger.debug("could not write the cache entry %s (%s)", path, exc)
         return
     _prune(folder, path.name.split("-", 1)[0])

@@ -166,10 +166,11 @@ def layer_curve(x: Any, y: Any, *, folds: int = 5, seed: int = 0, n_boot: int = 
 
 
 def first_layer(curve: Sequence[Mapping[str, Any]], threshold: float) -> int | None:
-    """The first layer whose AUC reaches ``threshold`` with an interval above 0.5."""
+    """The first layer whose AUC reaches ``threshold`` with an interval above 0.5 (a layer
+    without an interval, e.g. under ``--bootstrap 0``, is never declared decodable)."""
     for entry in curve:
         lo = entry["ci"][0]
-        if entry["auc"] >= threshold and (lo is None or lo > 0.5):
+        if entry["auc"] >= threshold and lo is not None and lo > 0.5:
             return int(entry["layer"])
     return None
 

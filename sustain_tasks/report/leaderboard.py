@@ -111,11 +111,16 @@ def leaderboards(reports: Sequence[TaskReport]) -> list[Board]:
     boards = []
     for task in sorted(by_task):
         ranked = sorted(by_task[task], key=_rank_key)
+        per_model = Counter(r.model for r in ranked)
         entries = []
         for i, r in enumerate(ranked):
             after = ranked[i + 1] if i + 1 < len(ranked) else None
             vs_next = None
-            if after is not None and after.model != r.model:
+            # ``compare`` holds one entry per other model: the report of the same protocol
+            # when a model has several; shown only when that report is the next row's
+            if after is not None and after.model != r.model and (
+                    r.protocol == after.protocol
+                    or (per_model[r.model] == 1 and per_model[after.model] == 1)):
                 vs_next = r.compare.get(after.model)
             entries.append(Entry(i + 1, names[id(r)], r, vs_next))
         boards.append(Board(task, tuple(entries)))

@@ -219,8 +219,11 @@ def _encode(fig: Figure, fmt: str) -> bytes:
 
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    metadata: dict[str, Any] = {"Software": None} if fmt == "png" else \
-        {"Creator": None, "Date": None} if fmt in ("svg", "pdf") else {}
+    metadata: dict[str, Any] = {
+        "png": {"Software": None},
+        "svg": {"Creator": None, "Date": None},
+        "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
+    }.get(fmt, {})
     with rc_context(_RC):
         fig.savefig(buf, format=fmt, metadata=metadata or None)
     return buf.getvalue()

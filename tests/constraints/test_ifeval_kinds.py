@@ -362,3 +362,22 @@ def test_bad_records(record: object, field: str) -> None:
     with pytest.raises(SustainInputError) as err:
         constraint_from_record(record, path="c.jsonl", line=2)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("sample", "word"),
+    [
+        ("café_bar", "bar"), ("我用farmer市场", "farmer"), ("STRASSE", "straße"),
+        ("the part is", "art"), ("We flew to İstanbul.", "istanbul"), ("farmer's market", "farmer"),
+        ("\\nWaves crashed", "Waves"), ("un cafe\u0301 noir", "café"), ("startle", "start"),
+    ],
+)
+def test_a_keyword_is_a_word_as_include_word_reads_it(sample: str, word: str) -> None:
+    """One word kept as an IFEval keyword gets the verdict it gets as lexical:include_word
+    (the two kinds are mapped to each other)."""
+    from sustain_tasks.constraints.lexical import IncludeWord
+    from sustain_tasks.constraints.wording import AvoidKeywords, IncludeKeywords
+
+    expected = IncludeWord(word).check(sample)
+    assert IncludeKeywords((word,)).check(sample) is expected
+    assert AvoidKeywords((word,)).check(sample) is not expected

@@ -159,3 +159,11 @@ def test_store_resumes_and_refuses_other_settings(tmp_path: Path) -> None:
 
     with pytest.raises(SustainInputError, match="other settings"):
         ItemStore(path, {"model": "b"})
+
+
+def test_a_layer_without_an_interval_is_never_declared_decodable() -> None:
+    curve = [{"layer": 0, "auc": 0.95, "ci": [None, None]},
+             {"layer": 1, "auc": 0.9, "ci": [0.45, 0.99]},
+             {"layer": 2, "auc": 0.9, "ci": [0.6, 0.99]}]
+    assert first_layer(curve, 0.7) == 2
+    assert first_layer(curve[:2], 0.7) is None

@@ -12,6 +12,7 @@ from sustain_tasks.report.formats import render
 from sustain_tasks.report.readers import RunInfo, SampleRow
 from sustain_tasks.report.score import score_rows
 from sustain_tasks.report.stats import mcnemar_exact, sustain_difference
+from tests.requires import need
 
 
 def _row(sid: str, variant: str, correct: bool, *, run: str, mode: str,
@@ -70,7 +71,7 @@ def test_retest_mcnemar_by_hand() -> None:
 
 
 def test_control_p_values_match_scipy() -> None:
-    stats = pytest.importorskip("scipy.stats")
+    stats = need("scipy.stats")
     rng = random.Random(7)
     for _ in range(40):
         n = rng.randrange(5, 60)

@@ -12,8 +12,9 @@ from sustain_tasks.report import METRIC_PATH
 from sustain_tasks.report.score import score_rows
 from sustain_tasks.report.stats import rate, wilson_interval
 from tests.report.test_leaderboard import _row
+from tests.requires import need
 
-evaluate = pytest.importorskip("evaluate")
+evaluate = need("evaluate")
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from sustain_tasks.report.leaderboard import leaderboards
 from sustain_tasks.report.score import compare_models, score_rows
 from tests.report.builders import lm_line, sample_value, write_inspect_log, write_lmeval_run
 from tests.report.many_models import many_model_rows
+from tests.requires import need
 
 HOSTILE = '<script>document.title="pwned"</script><img src=x onerror="alert(1)"> & "q"'
 
@@ -99,7 +100,7 @@ def test_the_page_holds_the_leaderboard_breakdowns_and_figure() -> None:
 
 
 def test_identical_inputs_give_identical_bytes(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
+    need("matplotlib")
     write_html(_reports(), tmp_path / "a.html", failures=_failures())
     write_html(_reports(), tmp_path / "b.html", failures=_failures())
     a = (tmp_path / "a.html").read_bytes()
@@ -175,7 +176,7 @@ def _run_browser(browser: str, tmp_path: Path, *args: str) -> subprocess.Complet
 
 
 def test_a_headless_browser_renders_the_numbers(browser: str, tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
+    need("matplotlib")
     reports = _reports()
     page = tmp_path / "report.html"
     write_html(reports, page, failures=_failures())

@@ -221,3 +221,17 @@ def test_graded_task_leaderboard_has_f1_columns() -> None:
     assert x.sustain_f1.value == pytest.approx((6 * 0.8 + 2 * 0.2) / 8)
     assert "plain F1" not in leaderboard_rows(boards["gsm8k"])[0]
     assert "| plain F1 | constrained F1 | F1 on S |" in render_leaderboards(reports, "md")
+
+
+def test_vs_next_is_never_a_comparison_with_another_row() -> None:
+    """``compare`` holds one report per other model (the same protocol's); a next row of
+    another protocol of that model gets no difference rather than that report's."""
+    rows = _model("a", 9, 10, k=1) + _model("b", 8, 10, k=2) + _model("b", 2, 10, k=1)
+    reports = score_rows(rows)
+    compare_models(reports, n_boot=200, seed=0)
+    [board] = leaderboards(reports)
+    first, second, _third = board.entries
+    assert [e.report.model for e in board.entries] == ["a", "b", "b"]
+    assert first.report.compare["b"] is not None  # a vs b's k=1 report, which is row 3
+    assert first.vs_next is None
+    assert second.vs_next is None  # same model below

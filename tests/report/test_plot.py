@@ -15,8 +15,9 @@ from sustain_tasks.report.leaderboard import model_order
 from sustain_tasks.report.plot import figure, plot_png, write_plot
 from sustain_tasks.report.score import score_rows
 from tests.report.many_models import many_model_rows
+from tests.requires import need
 
-pytest.importorskip("matplotlib")
+need("matplotlib")
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -91,7 +92,11 @@ def test_svg_and_pdf_by_suffix_without_dates(tmp_path: Path) -> None:
     write_plot(reports, tmp_path / "again.svg")
     assert (tmp_path / "again.svg").read_text(encoding="utf-8") == svg
     write_plot(reports, tmp_path / "p.pdf")
-    assert (tmp_path / "p.pdf").read_bytes().startswith(b"%PDF")
+    pdf = (tmp_path / "p.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert b"CreationDate" not in pdf
+    write_plot(reports, tmp_path / "again.pdf")
+    assert (tmp_path / "again.pdf").read_bytes() == pdf
 
 
 def test_an_unknown_suffix_is_a_clear_error(tmp_path: Path) -> None:

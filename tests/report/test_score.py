@@ -17,6 +17,7 @@ from sustain_tasks.report.readers import SampleRow, read_rows
 from sustain_tasks.report.score import compare_models, group_rows, score_rows
 from sustain_tasks.report.stats import wilson_interval
 from tests.report.builders import lm_line, sample_value, write_inspect_log, write_lmeval_run
+from tests.requires import need
 
 
 def row(sid: str, variant: str, correct: bool, *, model: str = "m", task: str = "gsm8k",
@@ -222,7 +223,7 @@ def test_plot_without_matplotlib_says_how_to_install(monkeypatch: pytest.MonkeyP
 
 @pytest.mark.slow
 def test_plot_draws_a_png(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
+    need("matplotlib")
     out = tmp_path / "p.png"
     write_plot(score_rows(self_mode_rows()), out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

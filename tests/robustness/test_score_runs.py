@@ -23,6 +23,7 @@ from sustain_tasks.cli import main
 from sustain_tasks.report.readers import read_rows
 from sustain_tasks.report.score import compare_models, score_rows
 from tests.report.builders import lm_line, sample_value, write_inspect_log, write_lmeval_run
+from tests.requires import need
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -220,7 +221,7 @@ def test_the_offline_lm_eval_model_never_answers_what_lm_eval_cannot_write(
         tmp_path: Path, data_dir: Path) -> None:
     """A recorded output with a lone surrogate made lm-eval's samples writer stop half way;
     the replay model now answers with U+FFFD in its place, and the file is complete."""
-    pytest.importorskip("lm_eval")
+    need("lm_eval")
     from lm_eval.api.instance import Instance
     from lm_eval.loggers import EvaluationTracker
 
