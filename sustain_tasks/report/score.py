@@ -750,9 +750,15 @@ def score_group(group: Group, warnings: list[str] | None = None, *, n_boot: int 
     report = _score(group)
     retest = report.control_outcomes.get("retest")
     if retest and report.retest.n and report.sustain.n:
-        # retest retention − SustainScore, the items resampled together across both runs
-        report.adjusted_ci = sustain_difference(retest, report.outcomes, n_boot=n_boot,
-                                                seed=seed)
+        # retest retention − SustainScore, the items resampled together across both runs:
+        # over every item either run holds (an item one run lacks counts in neither of its
+        # rates), so the bootstrap's estimate is the reported value even when the retest ran
+        # on fewer items than the constrained run
+        ids = set(retest) | set(report.outcomes)
+        absent = (False, False)
+        report.adjusted_ci = sustain_difference(
+            {i: retest.get(i, absent) for i in ids},
+            {i: report.outcomes.get(i, absent) for i in ids}, n_boot=n_boot, seed=seed)
     report.protocol = group.protocol
     report.incomplete = dict(group.incomplete)
     report.by_metadata = _metadata_breakdowns(group, warnings)

@@ -183,3 +183,19 @@ def test_text_and_markdown_show_the_control_tests() -> None:
     [alone] = score_rows(self_run(kept))
     assert "McNemar p" in render([alone], "md")
     assert "vs retest" not in render([alone], "md")
+
+
+def test_adjusted_interference_interval_holds_its_value_when_the_retest_ran_fewer_items() -> None:
+    """A retest over part of S: the interval is about the reported value (retest retention
+    over its own items − SustainScore over S), not about the items both runs share."""
+    kept = [i < 10 for i in range(20)]  # SustainScore 10/20
+    retest = control_run("retest", [True] * 10, {i: True for i in range(10)})  # 10/10
+    [report] = score_rows(self_run(kept) + retest, n_boot=500, seed=0)
+    boot = report.adjusted_ci
+    assert report.adjusted_interference == pytest.approx(1.0 - 0.5)
+    assert boot is not None
+    assert boot.estimate == pytest.approx(report.adjusted_interference)
+    assert boot.n_items == 20
+    assert boot.ci_low is not None
+    assert boot.ci_high is not None
+    assert boot.ci_low < report.adjusted_interference < boot.ci_high
