@@ -345,6 +345,13 @@ class _Shared:
         self._categories: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._metadata: dict[tuple[tuple[Any, ...], tuple[type, ...]], Mapping[str, Scalar]] = {}
 
+    def keeps_line(self, variant: str, correct: bool | None) -> bool:
+        """Whether a row keeps its output's last line: only for failure listings, and only
+        where a failure can need it (a correct plain answer, a wrong constrained one)."""
+        return self.last_lines and (
+            (variant == "plain" and correct is True)
+            or (variant == "constrained" and correct is False))
+
     def kinds(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
         if not kinds:
             return ()
@@ -995,7 +1002,7 @@ def read_lmeval_samples(path: Path, tick: Tick | None = None, *,
             None if f1 is None else _graded(f1, path=path, line=line, field="f1"),
             shared.item_metadata(doc.get("metadata"), keep, path=path, line=line,
                                  field="doc.metadata"), None, info, found, in_format, None,
-            _lmeval_last_line(record) if shared.last_lines else None)
+            _lmeval_last_line(record) if shared.keeps_line(variant, correct) else None)
 
     docs = _lmeval_docs(path, tick, make)
     result.warnings.extend(docs.warnings)
@@ -1385,7 +1392,7 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
                     stop_reason=_meta_text(meta, "constrained_stop_reason", field=mfield,
                                            path=path),
                     last_line=last_line(_text_or_none(meta.get("constrained_output")))
-                    if shared.last_lines else None,
+                    if shared.keeps_line(variant, verdict) else None,
                     compliant=_flag(value.get("compliant"), path=path, line=None,
                                     field=f"{vfield}.compliant"),
                     compliant_loose=_flag(value.get("compliant_loose"), path=path, line=None,
@@ -1400,7 +1407,8 @@ def read_inspect_log(path: Path, tick: Tick | None = None, *,
                 result.rows.append(replace(
                     base, variant=variant, correct=verdict, f1=f1.get(variant),
                     rule_correct=rule_verdicts.get(variant),
-                    last_line=last_line(_text_or_none(text)) if shared.last_lines else None))
+                    last_line=last_line(_text_or_none(text))
+                    if shared.keeps_line(variant, verdict) else None))
     problem = _inspect_problem(header, found)
     if problem:
         info.problems.append(f"{path.name}: {problem}")

@@ -189,7 +189,7 @@ def test_adjusted_interference_interval_holds_its_value_when_the_retest_ran_fewe
     """A retest over part of S: the interval is about the reported value (retest retention
     over its own items − SustainScore over S), not about the items both runs share."""
     kept = [i < 10 for i in range(20)]  # SustainScore 10/20
-    retest = control_run("retest", [True] * 10, {i: True for i in range(10)})  # 10/10
+    retest = control_run("retest", [True] * 10, dict.fromkeys(range(10), True))  # 10/10
     [report] = score_rows(self_run(kept) + retest, n_boot=500, seed=0)
     boot = report.adjusted_ci
     assert report.adjusted_interference == pytest.approx(1.0 - 0.5)
