@@ -353,6 +353,7 @@ def _assert_same_verdicts(pairs: list[tuple[str, tuple[str, ...]]]) -> None:
     assert verdicts[False] > 100, verdicts
 
 
+@pytest.mark.slow
 def test_same_verdicts_as_before_on_references_and_constraint_texts(data_dir: Path) -> None:
     _assert_same_verdicts(_texts_and_answers(data_dir, limit=30))
 

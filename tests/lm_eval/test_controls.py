@@ -23,6 +23,7 @@ CONTROLS = ("retest", "placebo")
 CONFIGS = include_path()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bench", ["gsm8k", "hotpotqa"])
 def test_control_docs_hold_the_constrained_items(local_data: Path, bench: str) -> None:
     constrained = build_docs(bench, "constrained")
@@ -68,6 +69,7 @@ def _wrong(item: Item) -> str:
            f"{int(item.target.replace(',', '')) + 7}"
 
 
+@pytest.mark.slow
 def test_self_mode_with_controls_end_to_end(tmp_path: Path, offline_env: dict[str, str],
                                             gsm8k_items: list[Item]) -> None:
     """plain → sustain extract → constrained + retest + placebo over the constraints file →

@@ -99,6 +99,7 @@ def test_the_page_holds_the_leaderboard_breakdowns_and_figure() -> None:
     assert "<img" not in no_plot
 
 
+@pytest.mark.slow
 def test_identical_inputs_give_identical_bytes(tmp_path: Path) -> None:
     need("matplotlib")
     write_html(_reports(), tmp_path / "a.html", failures=_failures())
@@ -175,6 +176,7 @@ def _run_browser(browser: str, tmp_path: Path, *args: str) -> subprocess.Complet
         capture_output=True, text=True, timeout=300, check=False)
 
 
+@pytest.mark.slow
 def test_a_headless_browser_renders_the_numbers(browser: str, tmp_path: Path) -> None:
     need("matplotlib")
     reports = _reports()

@@ -32,6 +32,7 @@ def _texts(fig: object) -> list[str]:
     return [t.get_text() for t in fig.findobj(Text) if t.get_text()]  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_models", [1, 5, 20])
 def test_every_model_and_benchmark_is_labelled_without_overlap(n_models: int) -> None:
     tasks = ("gsm8k",) if n_models == 1 else ("gsm8k", "math500", "mbpp")
@@ -71,6 +72,7 @@ def test_every_model_and_benchmark_is_labelled_without_overlap(n_models: int) ->
         assert box.y1 <= height + 1
 
 
+@pytest.mark.slow
 def test_png_bytes_are_identical_for_identical_reports(tmp_path: Path) -> None:
     reports = score_rows(many_model_rows(5))
     first = plot_png(reports)
